@@ -1,0 +1,331 @@
+//! Messages: frames assembled by the rules of RFC 6455 §5.4-§5.6.
+//!
+//! [`Decoder`] sits on a [`FrameDecoder`] and adds what spans frames:
+//! - fragmentation (§5.4): a message is a text or binary frame with FIN clear, any number of
+//!   continuation frames, and a final continuation with FIN set; a continuation with nothing
+//!   to continue, or a new data frame inside a fragmented message, is a protocol error;
+//! - control frames (§5.5) may arrive between the fragments of a message and are delivered
+//!   at once, without disturbing the message being assembled;
+//! - text must be UTF-8 (§5.6, §8.1), checked piece by piece so an invalid byte fails the
+//!   connection when it arrives;
+//! - close payloads (§5.5.1, §7.4);
+//! - the message size limit (1009), checked against each frame's declared length before its
+//!   payload is read.
+//!
+//! A message whose single frame arrives whole in one input is handed back as a slice of the
+//! input (no copy). Anything else is assembled in one buffer that is reused from message to
+//! message; nothing is reserved from a declared length, only from bytes that arrived.
+
+use alloc::vec::Vec;
+
+use crate::close::{self, CloseFrame};
+use crate::decoder::{FrameDecoder, FrameEvent};
+use crate::error::Error;
+use crate::header::FrameHeader;
+use crate::opcode::OpCode;
+use crate::utf8::{self, Utf8Validator};
+use crate::Role;
+
+/// A complete message or control frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Message<'a> {
+    /// A text message, valid UTF-8.
+    Text(&'a str),
+    /// A binary message.
+    Binary(&'a [u8]),
+    /// A ping: §5.5.2 says to answer with a pong carrying the same payload.
+    Ping(&'a [u8]),
+    /// A pong.
+    Pong(&'a [u8]),
+    /// A close frame, with its status code and reason if it carried one. §5.5.1: answer with
+    /// a close (if not sent already), then close the TCP connection.
+    Close(Option<CloseFrame<'a>>),
+}
+
+impl Message<'_> {
+    /// The opcode of the (first) frame that carried the message.
+    pub const fn opcode(&self) -> OpCode {
+        match self {
+            Message::Text(_) => OpCode::Text,
+            Message::Binary(_) => OpCode::Binary,
+            Message::Ping(_) => OpCode::Ping,
+            Message::Pong(_) => OpCode::Pong,
+            Message::Close(_) => OpCode::Close,
+        }
+    }
+}
+
+/// Limits and extension bits for a [`Decoder`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecoderConfig {
+    /// Largest message (sum of its frames' payloads). Default 64 MiB.
+    pub max_message_len: u64,
+    /// Largest single frame payload. Default 16 MiB.
+    pub max_frame_len: u64,
+    /// RSV bits defined by a negotiated extension (`0b0RRR_0000`). Default none.
+    pub allowed_rsv: u8,
+}
+
+impl Default for DecoderConfig {
+    fn default() -> Self {
+        DecoderConfig {
+            max_message_len: 64 << 20,
+            max_frame_len: 16 << 20,
+            allowed_rsv: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Binary,
+}
+
+/// Where the frame being read goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Current {
+    /// Between frames.
+    None,
+    /// A data frame (first or continuation) of the message in `Decoder::kind`.
+    Data { fin: bool, first: bool },
+    /// A control frame, buffered in `Decoder::control`.
+    Control(OpCode),
+}
+
+/// What the frame loop ended with, before the message is borrowed out.
+enum Done<'a> {
+    Data(Kind, &'a [u8]),
+    Buffered(Kind),
+    Control(OpCode, &'a [u8]),
+    ControlBuffered(OpCode),
+}
+
+/// Decodes messages incrementally for one [`Role`].
+///
+/// ```
+/// use wsprism::{Decoder, Message, Role};
+/// // RFC 6455 §5.7: a fragmented unmasked text message "Hel" + "lo", as a client sees it,
+/// // with a ping in between.
+/// let mut wire = [0x01, 0x03, b'H', b'e', b'l', 0x89, 0x00, 0x80, 0x02, b'l', b'o'];
+/// let mut dec = Decoder::new(Role::Client);
+/// let (used, msg) = dec.decode(&mut wire).unwrap();
+/// assert_eq!(msg, Some(Message::Ping(b"")));
+/// let (_, msg) = dec.decode(&mut wire[used..]).unwrap();
+/// assert_eq!(msg, Some(Message::Text("Hello")));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    frames: FrameDecoder,
+    max_message_len: u64,
+    /// The data message in progress, if any.
+    kind: Option<Kind>,
+    current: Current,
+    /// Bytes received of the current frame so far.
+    frame_pos: u64,
+    message: Vec<u8>,
+    utf8: Utf8Validator,
+    control: [u8; 125],
+    control_len: u8,
+    closed: bool,
+}
+
+impl Decoder {
+    /// A decoder for `role` with the default limits.
+    pub fn new(role: Role) -> Self {
+        Self::with_config(role, DecoderConfig::default())
+    }
+
+    /// A decoder for `role` with the given limits.
+    pub fn with_config(role: Role, config: DecoderConfig) -> Self {
+        Decoder {
+            frames: FrameDecoder::new(role)
+                .with_max_frame_len(config.max_frame_len)
+                .with_allowed_rsv(config.allowed_rsv),
+            max_message_len: config.max_message_len,
+            kind: None,
+            current: Current::None,
+            frame_pos: 0,
+            message: Vec::new(),
+            utf8: Utf8Validator::new(),
+            control: [0; 125],
+            control_len: 0,
+            closed: false,
+        }
+    }
+
+    /// Whether a close frame was received. §5.5.1: nothing may follow it, and any further
+    /// input is discarded.
+    pub const fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Whether a fragmented message has started and not finished.
+    pub const fn in_message(&self) -> bool {
+        self.kind.is_some()
+    }
+
+    /// Bytes held in the reassembly buffer's allocation (for memory accounting).
+    pub fn buffer_capacity(&self) -> usize {
+        self.message.capacity()
+    }
+
+    /// Frees the reassembly buffer if it grew beyond `max` bytes (e.g. after a large
+    /// message, so that an idle connection does not keep it).
+    pub fn shrink_buffer(&mut self, max: usize) {
+        if self.message.capacity() > max && self.message.is_empty() {
+            self.message = Vec::new();
+        }
+    }
+
+    /// Decodes from `input` (unmasking in place) until one message is complete.
+    ///
+    /// Returns how many bytes were used and the message, if one completed. When it returns
+    /// `None` all of `input` was used. Call again with the rest of the input after each
+    /// message. Any error is final: fail the connection with [`Error::close_code`].
+    pub fn decode<'a>(
+        &'a mut self,
+        input: &'a mut [u8],
+    ) -> Result<(usize, Option<Message<'a>>), Error> {
+        let total = input.len();
+        if self.closed {
+            return Ok((total, None));
+        }
+        let mut rest = input;
+        let done = loop {
+            let (event, tail) = self.frames.decode_split(rest)?;
+            rest = tail;
+            match event {
+                None => return Ok((total, None)),
+                Some(FrameEvent::Header(h)) => self.on_header(&h)?,
+                Some(FrameEvent::Payload { data, last }) => {
+                    if let Some(done) = self.on_payload(data, last)? {
+                        break done;
+                    }
+                }
+            }
+        };
+        let used = total - rest.len();
+        let message = match done {
+            Done::Data(Kind::Text, data) => {
+                Message::Text(simdutf8::basic::from_utf8(data).map_err(|_| Error::InvalidUtf8)?)
+            }
+            Done::Data(Kind::Binary, data) => Message::Binary(data),
+            Done::Buffered(Kind::Text) => Message::Text(
+                // Already validated piece by piece; this pass only produces the `&str`.
+                simdutf8::basic::from_utf8(&self.message).map_err(|_| Error::InvalidUtf8)?,
+            ),
+            Done::Buffered(Kind::Binary) => Message::Binary(&self.message),
+            Done::Control(op, data) => self.control_message(op, data)?,
+            Done::ControlBuffered(op) => {
+                let len = self.control_len as usize;
+                let data = &self.control[..len];
+                match op {
+                    OpCode::Ping => Message::Ping(data),
+                    OpCode::Pong => Message::Pong(data),
+                    _ => {
+                        self.closed = true;
+                        Message::Close(close::parse_payload(data)?)
+                    }
+                }
+            }
+        };
+        Ok((used, Some(message)))
+    }
+
+    fn control_message<'a>(&mut self, op: OpCode, data: &'a [u8]) -> Result<Message<'a>, Error> {
+        Ok(match op {
+            OpCode::Ping => Message::Ping(data),
+            OpCode::Pong => Message::Pong(data),
+            _ => {
+                self.closed = true;
+                Message::Close(close::parse_payload(data)?)
+            }
+        })
+    }
+
+    fn on_header(&mut self, h: &FrameHeader) -> Result<(), Error> {
+        self.frame_pos = 0;
+        if h.opcode.is_control() {
+            self.control_len = 0;
+            self.current = Current::Control(h.opcode);
+            return Ok(());
+        }
+        let first = match (h.opcode, self.kind) {
+            // §5.4: a continuation frame continues a message; there must be one.
+            (OpCode::Continuation, None) => return Err(Error::UnexpectedContinuation),
+            (OpCode::Continuation, Some(_)) => false,
+            // §5.4: fragments of one message are not interleaved with another message.
+            (_, Some(_)) => return Err(Error::ExpectedContinuation),
+            (op, None) => {
+                self.kind = Some(if op == OpCode::Text {
+                    Kind::Text
+                } else {
+                    Kind::Binary
+                });
+                self.message.clear();
+                self.utf8.reset();
+                true
+            }
+        };
+        let len = self.message.len() as u64 + h.payload_len;
+        if len > self.max_message_len {
+            return Err(Error::MessageTooLarge {
+                len,
+                max: self.max_message_len,
+            });
+        }
+        self.current = Current::Data { fin: h.fin, first };
+        Ok(())
+    }
+
+    fn on_payload<'a>(&mut self, data: &'a [u8], last: bool) -> Result<Option<Done<'a>>, Error> {
+        let whole = self.frame_pos == 0 && last;
+        self.frame_pos += data.len() as u64;
+        match self.current {
+            Current::Control(op) => {
+                if whole {
+                    self.current = Current::None;
+                    return Ok(Some(Done::Control(op, data)));
+                }
+                let at = self.control_len as usize;
+                self.control[at..at + data.len()].copy_from_slice(data);
+                self.control_len += data.len() as u8;
+                if last {
+                    self.current = Current::None;
+                    return Ok(Some(Done::ControlBuffered(op)));
+                }
+                Ok(None)
+            }
+            Current::Data { fin, first } => {
+                let kind = self.kind.expect("a data frame belongs to a message");
+                if whole && fin && first {
+                    // The whole message in one piece: validated and returned in place.
+                    self.kind = None;
+                    self.current = Current::None;
+                    return Ok(Some(Done::Data(kind, data)));
+                }
+                if kind == Kind::Text {
+                    // §8.1: fail as soon as the text can no longer be valid.
+                    self.utf8.feed(data).map_err(|_| Error::InvalidUtf8)?;
+                }
+                self.message.extend_from_slice(data);
+                if !(last && fin) {
+                    return Ok(None);
+                }
+                if kind == Kind::Text {
+                    self.utf8.finish().map_err(|_| Error::InvalidUtf8)?;
+                }
+                self.kind = None;
+                self.current = Current::None;
+                Ok(Some(Done::Buffered(kind)))
+            }
+            Current::None => unreachable!("payload without a header"),
+        }
+    }
+}
+
+/// Whether `bytes` is valid UTF-8 (re-exported here for callers that only use messages).
+pub fn is_valid_text(bytes: &[u8]) -> bool {
+    utf8::is_valid(bytes)
+}
