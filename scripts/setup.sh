@@ -11,7 +11,6 @@ need_apt=()
 command -v wasm-opt   >/dev/null 2>&1 || need_apt+=(binaryen)
 command -v chromium   >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
-python3 -c 'import websockets' >/dev/null 2>&1 || true
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -33,4 +32,17 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   # No --locked: its lock file names a version the registry index here lacks.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
+# Python's `websockets`: an independent client for the interop tests.
+if ! python3 -c 'import websockets' >/dev/null 2>&1; then
+  log "pip install websockets"
+  python3 -m pip install --quiet --disable-pip-version-check 'websockets>=13'
+fi
+
+# Node packages of every folder that declares some (tests, playground), from their lock files.
+for dir in $(git ls-files '*package.json' | grep -v node_modules | xargs -r -n1 dirname); do
+  if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" -o "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+    log "npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
 log "toolchain ready"
