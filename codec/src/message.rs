@@ -93,11 +93,15 @@ enum Current {
     Control(OpCode),
 }
 
-/// What the frame loop ended with, before the message is borrowed out.
+/// What the frame loop ended with, already checked, before the message is borrowed out.
+/// In-place variants borrow the input; buffered ones are read from the decoder.
 enum Done<'a> {
-    Data(Kind, &'a [u8]),
+    Text(&'a str),
+    Binary(&'a [u8]),
     Buffered(Kind),
-    Control(OpCode, &'a [u8]),
+    Ping(&'a [u8]),
+    Pong(&'a [u8]),
+    Close(Option<CloseFrame<'a>>),
     ControlBuffered(OpCode),
 }
 
@@ -128,6 +132,8 @@ pub struct Decoder {
     control: [u8; 125],
     control_len: u8,
     closed: bool,
+    /// The error that failed the connection: every later call returns it again.
+    failed: Option<Error>,
 }
 
 impl Decoder {
@@ -151,6 +157,7 @@ impl Decoder {
             control: [0; 125],
             control_len: 0,
             closed: false,
+            failed: None,
         }
     }
 
@@ -171,9 +178,11 @@ impl Decoder {
     }
 
     /// Frees the reassembly buffer if it grew beyond `max` bytes (e.g. after a large
-    /// message, so that an idle connection does not keep it).
+    /// message, so that an idle connection does not keep it). Does nothing while a
+    /// fragmented message is being assembled. The last message returned must be dropped
+    /// first (it may borrow the buffer), which the borrow checker ensures.
     pub fn shrink_buffer(&mut self, max: usize) {
-        if self.message.capacity() > max && self.message.is_empty() {
+        if self.kind.is_none() && self.message.capacity() > max {
             self.message = Vec::new();
         }
     }
@@ -182,17 +191,71 @@ impl Decoder {
     ///
     /// Returns how many bytes were used and the message, if one completed. When it returns
     /// `None` all of `input` was used. Call again with the rest of the input after each
-    /// message. Any error is final: fail the connection with [`Error::close_code`].
+    /// message. Any error is final: fail the connection with [`Error::close_code`]; later
+    /// calls return the same error.
     pub fn decode<'a>(
         &'a mut self,
         input: &'a mut [u8],
     ) -> Result<(usize, Option<Message<'a>>), Error> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
         let total = input.len();
         if self.closed {
             return Ok((total, None));
         }
+        let (used, done) = match self.next_message(input) {
+            Ok((used, Some(done))) => (used, done),
+            Ok((_, None)) => return Ok((total, None)),
+            Err(e) => {
+                self.failed = Some(e);
+                return Err(e);
+            }
+        };
+        let message = match done {
+            Done::Text(text) => Message::Text(text),
+            Done::Binary(data) => Message::Binary(data),
+            Done::Ping(data) => Message::Ping(data),
+            Done::Pong(data) => Message::Pong(data),
+            Done::Close(frame) => Message::Close(frame),
+            // Validated piece by piece already; this pass only produces the `&str`.
+            Done::Buffered(Kind::Text) => match simdutf8::basic::from_utf8(&self.message) {
+                Ok(text) => Message::Text(text),
+                Err(_) => {
+                    self.failed = Some(Error::InvalidUtf8);
+                    return Err(Error::InvalidUtf8);
+                }
+            },
+            Done::Buffered(Kind::Binary) => Message::Binary(&self.message),
+            Done::ControlBuffered(op) => {
+                let data = &self.control[..self.control_len as usize];
+                match op {
+                    OpCode::Ping => Message::Ping(data),
+                    OpCode::Pong => Message::Pong(data),
+                    // Checked when the frame ended; parsed again to borrow it from here.
+                    _ => match close::parse_payload(data) {
+                        Ok(frame) => Message::Close(frame),
+                        Err(e) => {
+                            self.failed = Some(e);
+                            return Err(e);
+                        }
+                    },
+                }
+            }
+        };
+        Ok((used, Some(message)))
+    }
+
+    /// Runs the frame loop until a message or control frame is complete and checked.
+    /// Returns how much of `input` was used; the result borrows only `input`, so that an
+    /// error can still be recorded in `self`.
+    fn next_message<'b>(
+        &mut self,
+        input: &'b mut [u8],
+    ) -> Result<(usize, Option<Done<'b>>), Error> {
+        let total = input.len();
         let mut rest = input;
-        let done = loop {
+        loop {
             let (event, tail) = self.frames.decode_split(rest)?;
             rest = tail;
             match event {
@@ -200,46 +263,22 @@ impl Decoder {
                 Some(FrameEvent::Header(h)) => self.on_header(&h)?,
                 Some(FrameEvent::Payload { data, last }) => {
                     if let Some(done) = self.on_payload(data, last)? {
-                        break done;
+                        return Ok((total - rest.len(), Some(done)));
                     }
                 }
             }
-        };
-        let used = total - rest.len();
-        let message = match done {
-            Done::Data(Kind::Text, data) => {
-                Message::Text(simdutf8::basic::from_utf8(data).map_err(|_| Error::InvalidUtf8)?)
-            }
-            Done::Data(Kind::Binary, data) => Message::Binary(data),
-            Done::Buffered(Kind::Text) => Message::Text(
-                // Already validated piece by piece; this pass only produces the `&str`.
-                simdutf8::basic::from_utf8(&self.message).map_err(|_| Error::InvalidUtf8)?,
-            ),
-            Done::Buffered(Kind::Binary) => Message::Binary(&self.message),
-            Done::Control(op, data) => self.control_message(op, data)?,
-            Done::ControlBuffered(op) => {
-                let len = self.control_len as usize;
-                let data = &self.control[..len];
-                match op {
-                    OpCode::Ping => Message::Ping(data),
-                    OpCode::Pong => Message::Pong(data),
-                    _ => {
-                        self.closed = true;
-                        Message::Close(close::parse_payload(data)?)
-                    }
-                }
-            }
-        };
-        Ok((used, Some(message)))
+        }
     }
 
-    fn control_message<'a>(&mut self, op: OpCode, data: &'a [u8]) -> Result<Message<'a>, Error> {
+    /// A control frame whose payload arrived in one piece, checked, in place.
+    fn control_in_place<'b>(&mut self, op: OpCode, data: &'b [u8]) -> Result<Done<'b>, Error> {
         Ok(match op {
-            OpCode::Ping => Message::Ping(data),
-            OpCode::Pong => Message::Pong(data),
+            OpCode::Ping => Done::Ping(data),
+            OpCode::Pong => Done::Pong(data),
             _ => {
+                // §5.5.1: nothing after a close is read.
                 self.closed = true;
-                Message::Close(close::parse_payload(data)?)
+                Done::Close(close::parse_payload(data)?)
             }
         })
     }
@@ -279,23 +318,28 @@ impl Decoder {
         Ok(())
     }
 
-    fn on_payload<'a>(&mut self, data: &'a [u8], last: bool) -> Result<Option<Done<'a>>, Error> {
+    fn on_payload<'b>(&mut self, data: &'b [u8], last: bool) -> Result<Option<Done<'b>>, Error> {
         let whole = self.frame_pos == 0 && last;
         self.frame_pos += data.len() as u64;
         match self.current {
             Current::Control(op) => {
                 if whole {
                     self.current = Current::None;
-                    return Ok(Some(Done::Control(op, data)));
+                    return self.control_in_place(op, data).map(Some);
                 }
                 let at = self.control_len as usize;
                 self.control[at..at + data.len()].copy_from_slice(data);
                 self.control_len += data.len() as u8;
-                if last {
-                    self.current = Current::None;
-                    return Ok(Some(Done::ControlBuffered(op)));
+                if !last {
+                    return Ok(None);
                 }
-                Ok(None)
+                self.current = Current::None;
+                if op == OpCode::Close {
+                    // §5.5.1: nothing after a close is read; its payload is checked now.
+                    self.closed = true;
+                    close::parse_payload(&self.control[..self.control_len as usize])?;
+                }
+                Ok(Some(Done::ControlBuffered(op)))
             }
             Current::Data { fin, first } => {
                 let kind = self.kind.expect("a data frame belongs to a message");
@@ -303,7 +347,13 @@ impl Decoder {
                     // The whole message in one piece: validated and returned in place.
                     self.kind = None;
                     self.current = Current::None;
-                    return Ok(Some(Done::Data(kind, data)));
+                    return Ok(Some(match kind {
+                        // §8.1: text must be valid UTF-8.
+                        Kind::Text => Done::Text(
+                            simdutf8::basic::from_utf8(data).map_err(|_| Error::InvalidUtf8)?,
+                        ),
+                        Kind::Binary => Done::Binary(data),
+                    }));
                 }
                 if kind == Kind::Text {
                     // §8.1: fail as soon as the text can no longer be valid.
