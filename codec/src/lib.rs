@@ -55,6 +55,8 @@ pub mod mask;
 pub mod message;
 pub mod opcode;
 pub mod utf8;
+#[cfg(all(target_arch = "wasm32", feature = "wasm"))]
+pub mod wasm;
 
 pub use close::{CloseCode, CloseFrame};
 pub use decoder::{FrameDecoder, FrameEvent};
