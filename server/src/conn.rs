@@ -1,0 +1,921 @@
+//! The connection engine: one task per WebSocket connection, running the wsprism codec on
+//! the raw `TcpStream` that hyper handed over after the 101.
+//!
+//! # Reading
+//! Bytes are read into one reusable buffer (64 KiB, grown only to hold a frame that does
+//! not fit, and given back when the connection goes quiet). A frame's header is fed to the
+//! codec as soon as it is complete, so every rule a header can break (and the size limit,
+//! 1009) is enforced before anything is buffered for its payload. Then:
+//! - a binary or control frame is decoded once it is whole in the buffer, so the codec hands
+//!   out a single-frame message as a slice of the buffer, unmasked in place: no copy;
+//! - a text frame that has not arrived whole is fed to the codec piece by piece as it
+//!   arrives, so invalid UTF-8 fails the connection at the first impossible byte (§8.1:
+//!   "MUST _Fail the WebSocket Connection_" on invalid data, which Autobahn's 6.x cases check
+//!   fail-fast) instead of after the rest of a frame that may never come. The codec
+//!   assembles those pieces in its message buffer.
+//!
+//! # Writing
+//! Replies produced from one read are collected into one output buffer and written with one
+//! system call; a payload larger than [`COPY_MAX`] is not copied but written with its header
+//! in one vectored write. Every write that cannot make progress waits at most the write
+//! timeout. There is no unbounded queue: /echo and /inspect write their replies before
+//! reading on (a client that does not read stops being read), and /chat's queue is bounded
+//! (see [`crate::chat`]).
+//!
+//! # Closing (RFC 6455 §5.5.1, §7.1.1)
+//! - The client closes: the server answers with a close frame echoing the status code,
+//!   shuts its write side (FIN: "the server SHOULD close the underlying TCP connection
+//!   first"), and reads until the client's FIN or the close timeout.
+//! - The server closes (shutdown 1001, policy 1003/1008, an /inspect command): it sends its
+//!   close frame, reads on for the client's close frame (answering nothing, discarding data)
+//!   until the close timeout, then closes TCP.
+//! - A protocol error: the codec's close code, a short reason, then close TCP (§7.1.7).
+
+use std::io::{self, IoSlice};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{sleep_until, timeout_at, Instant};
+use tokio_util::sync::CancellationToken;
+use wsprism::close::encode_payload;
+use wsprism::{CloseCode, Decoder, DecoderConfig, Error, FrameHeader, Message, OpCode, Role};
+
+use crate::chat::{Outbound, QueueRx, Room};
+use crate::inspect::{self, Command, Inspector};
+use crate::metrics::{DropReason, Endpoint, Initiator, Metrics, Traffic};
+
+/// Initial (and resting) size of the read buffer.
+const READ_BUF: usize = 64 * 1024;
+/// Read at least this much per system call; compact the buffer when less room is left.
+const MIN_READ: usize = 4 * 1024;
+/// A read buffer (or the codec's reassembly buffer) above this size is released when the
+/// connection goes quiet.
+const SHRINK_ABOVE: usize = 256 * 1024;
+/// Payloads up to this size are copied into the output batch; larger ones are written from
+/// where they are, with a vectored write.
+pub const COPY_MAX: usize = 16 * 1024;
+/// The output batch is written out once it holds this much.
+const FLUSH_AT: usize = 64 * 1024;
+
+/// The limits and timeouts of a connection.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Largest message (and frame) a client may send.
+    pub max_message_size: u64,
+    /// Idle time before a ping; `None` disables keepalive.
+    pub ping_interval: Option<Duration>,
+    /// Time to show life after a ping.
+    pub pong_timeout: Duration,
+    /// Time for the client's side of the closing handshake.
+    pub close_timeout: Duration,
+    /// Longest a write may make no progress.
+    pub write_timeout: Duration,
+}
+
+/// What a connection serves.
+pub enum App {
+    /// `/echo`
+    Echo,
+    /// `/chat`, as a member of the room.
+    Chat(ChatMember),
+    /// `/inspect`
+    Inspect(Inspector),
+}
+
+/// A connection's place in the chat room.
+pub struct ChatMember {
+    room: Arc<Room>,
+    id: u64,
+    rx: QueueRx,
+    welcome: Option<String>,
+}
+
+impl ChatMember {
+    /// Joins `room`.
+    pub fn join(room: Arc<Room>) -> ChatMember {
+        let (id, rx, welcome) = room.join();
+        ChatMember {
+            room,
+            id,
+            rx,
+            welcome: Some(welcome),
+        }
+    }
+}
+
+impl Drop for ChatMember {
+    fn drop(&mut self) {
+        self.room.leave(self.id);
+    }
+}
+
+impl App {
+    fn endpoint(&self) -> Endpoint {
+        match self {
+            App::Echo => Endpoint::Echo,
+            App::Chat(_) => Endpoint::Chat,
+            App::Inspect(_) => Endpoint::Inspect,
+        }
+    }
+}
+
+/// How a connection ends.
+#[derive(Debug)]
+enum End {
+    /// The client started the closing handshake (with this code, if any).
+    ClientClosed(Option<CloseCode>),
+    /// The client answered the server's close frame.
+    Answered,
+    /// The client broke a rule of the protocol.
+    Failed(Error),
+    /// The connection is dropped without (completing) a closing handshake.
+    Dropped(DropReason),
+}
+
+/// What the engine does after a message.
+enum Flow {
+    Continue,
+    ClientClosed(Option<CloseCode>),
+    /// The server closes with this code and reason.
+    Close(CloseCode, String),
+}
+
+/// Runs a WebSocket connection to its end. `prefix` holds bytes hyper read past the
+/// handshake (a client may send its first frame with the request).
+pub async fn run(
+    io: TcpStream,
+    prefix: Bytes,
+    app: App,
+    settings: Arc<Settings>,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+) {
+    let ep = app.endpoint();
+    metrics.ws_opened(ep);
+    let config = DecoderConfig {
+        max_message_len: settings.max_message_size,
+        max_frame_len: settings.max_message_size,
+        allowed_rsv: 0, // no extension is ever negotiated (§9.1: declined by omission)
+    };
+    let mut buf = Vec::with_capacity(READ_BUF.max(prefix.len() + MIN_READ));
+    buf.extend_from_slice(&prefix);
+    let now = Instant::now();
+    let mut conn = Conn {
+        sink: Sink {
+            io,
+            out: Vec::with_capacity(COPY_MAX),
+            write_timeout: settings.write_timeout,
+            traffic: Traffic {
+                bytes_in: prefix.len() as u64,
+                ..Traffic::default()
+            },
+            report: matches!(app, App::Inspect(_)),
+        },
+        rd: Reader {
+            buf,
+            start: 0,
+            fed: None,
+        },
+        decoder: Decoder::with_config(Role::Server, config),
+        app,
+        settings,
+        metrics: metrics.clone(),
+        ep,
+        last_seen: now,
+        ping_sent: None,
+        closing: None,
+        timer_at: None,
+        in_text: false,
+        wire: Vec::new(),
+    };
+    let end = conn.serve(shutdown).await;
+    tracing::debug!(endpoint = ep.name(), ?end, "connection ends");
+    conn.finish(end).await;
+    metrics.add_traffic(ep, &mut conn.sink.traffic);
+    metrics.ws_closed(ep);
+}
+
+/// The read buffer and where the next frame starts in it.
+struct Reader {
+    buf: Vec<u8>,
+    /// Start of the first frame not yet fully decoded; for a frame being streamed, of its
+    /// first payload byte not yet fed.
+    start: usize,
+    /// The frame whose header the codec accepted but whose payload is not all fed yet.
+    fed: Option<Fed>,
+}
+
+/// A frame whose header was fed to the codec.
+#[derive(Debug, Clone, Copy)]
+struct Fed {
+    header_len: usize,
+    payload_len: u64,
+    /// Payload bytes not fed yet.
+    remaining: u64,
+    /// Fed piece by piece as it arrives (text); otherwise it waits to be whole, with its
+    /// header still in the buffer at `start`.
+    stream: bool,
+}
+
+/// What the bytes in the read buffer allow.
+enum Step {
+    /// Read more first.
+    NeedMore,
+    /// A complete header whose payload is not all here: feed the header alone.
+    Header(FrameHeader, usize),
+    /// A complete frame of `total` bytes; its first `skip` bytes were already fed.
+    Frame(FrameHeader, usize, usize),
+    /// `len` more payload bytes of a streamed frame; `last` if they end it.
+    Piece { len: usize, last: bool },
+}
+
+impl Reader {
+    fn step(&self) -> Result<Step, Error> {
+        let avail = self.buf.len() - self.start;
+        if let Some(fed) = self.fed {
+            if fed.stream {
+                let len = (avail as u64).min(fed.remaining) as usize;
+                return Ok(if len == 0 {
+                    Step::NeedMore
+                } else {
+                    Step::Piece {
+                        len,
+                        last: len as u64 == fed.remaining,
+                    }
+                });
+            }
+            // Not streamed: the header is still at `start`, and the frame fits the buffer.
+            let total = fed.header_len + fed.remaining as usize;
+            return Ok(if avail >= total {
+                let (header, _) = FrameHeader::decode(&self.buf[self.start..])?
+                    .ok_or(Error::InvalidPayloadLength)?;
+                Step::Frame(header, total, fed.header_len)
+            } else {
+                Step::NeedMore
+            });
+        }
+        Ok(match FrameHeader::decode(&self.buf[self.start..])? {
+            None => Step::NeedMore,
+            Some((h, header_len)) => {
+                // `header_len as u64 + payload_len` cannot overflow: §5.2 caps the length
+                // at 2^63-1 and the header decoder rejects more.
+                let total = header_len as u64 + h.payload_len;
+                if avail as u64 >= total {
+                    Step::Frame(h, total as usize, 0)
+                } else {
+                    Step::Header(h, header_len)
+                }
+            }
+        })
+    }
+
+    /// Makes room for the next read: forgets consumed bytes, and makes sure a frame whose
+    /// header the codec accepted fits whole (its size was checked against the limit).
+    fn prepare(&mut self) {
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        }
+        let frame = match self.fed {
+            Some(fed) if !fed.stream => fed.header_len + fed.remaining as usize,
+            _ => 0,
+        };
+        let spare = self.buf.capacity() - self.buf.len();
+        if self.start > 0 && (spare < MIN_READ || self.start + frame > self.buf.capacity()) {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        if frame > self.buf.capacity() {
+            // Exactly the frame: the size was checked, and doubling would waste up to that
+            // much again.
+            self.buf.reserve_exact(frame - self.buf.len());
+        } else if frame == 0 && self.buf.capacity() - self.buf.len() < MIN_READ {
+            // (With a whole frame awaited, the room left is at least the rest of it.)
+            self.buf.reserve(READ_BUF);
+        }
+    }
+
+    /// Whether the buffer holds nothing but is large (kept from a big frame).
+    fn is_idle_and_big(&self) -> bool {
+        self.buf.is_empty() && self.buf.capacity() > SHRINK_ABOVE
+    }
+}
+
+/// The write side: the socket, the output batch and the traffic counts.
+struct Sink {
+    io: TcpStream,
+    out: Vec<u8>,
+    write_timeout: Duration,
+    traffic: Traffic,
+    /// /inspect: report every frame before writing it.
+    report: bool,
+}
+
+impl Sink {
+    /// Sends one frame (reported first on /inspect).
+    async fn frame(&mut self, opcode: OpCode, payload: &[u8]) -> io::Result<()> {
+        let header = FrameHeader::new(opcode, payload.len() as u64);
+        if self.report {
+            let r = inspect::frame_out(&header, payload, opcode == OpCode::Text);
+            self.unreported(r.as_bytes()).await?;
+        }
+        self.write_frame(&header, payload).await
+    }
+
+    /// Sends a message in fragments of `size` bytes (§5.4). On /inspect all the reports go
+    /// first: nothing may come between the fragments of a message.
+    async fn fragments(&mut self, opcode: OpCode, payload: &[u8], size: usize) -> io::Result<()> {
+        let header = |op: OpCode, fin: bool, part: &[u8]| {
+            let mut h = FrameHeader::new(op, part.len() as u64);
+            h.fin = fin;
+            h
+        };
+        if self.report {
+            for (op, fin, part) in wsprism::encoder::fragments(opcode, payload, size) {
+                let r = inspect::frame_out(&header(op, fin, part), part, opcode == OpCode::Text);
+                self.unreported(r.as_bytes()).await?;
+            }
+        }
+        for (op, fin, part) in wsprism::encoder::fragments(opcode, payload, size) {
+            self.write_frame(&header(op, fin, part), part).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends a close frame with `code` (none: an empty close payload) and writes it out.
+    async fn close(&mut self, code: Option<CloseCode>, reason: &str) -> io::Result<()> {
+        match code {
+            Some(code) => {
+                let payload = encode_payload(code, reason);
+                self.frame(OpCode::Close, &payload).await?;
+            }
+            None => self.frame(OpCode::Close, &[]).await?,
+        }
+        self.flush().await
+    }
+
+    /// Sends a text message that is not itself reported (an /inspect report).
+    async fn unreported(&mut self, text: &[u8]) -> io::Result<()> {
+        let header = FrameHeader::new(OpCode::Text, text.len() as u64);
+        self.write_frame(&header, text).await
+    }
+
+    async fn write_frame(&mut self, header: &FrameHeader, payload: &[u8]) -> io::Result<()> {
+        let head = header.encode();
+        self.traffic.msgs_out += u64::from(header.fin);
+        self.traffic.bytes_out += (head.len() + payload.len()) as u64;
+        if payload.len() <= COPY_MAX {
+            self.out.extend_from_slice(&head);
+            self.out.extend_from_slice(payload);
+            if self.out.len() >= FLUSH_AT {
+                self.flush().await?;
+            }
+            return Ok(());
+        }
+        // Batch, header and payload in one system call, without copying the payload.
+        let mut bufs = [
+            IoSlice::new(&self.out),
+            IoSlice::new(&head),
+            IoSlice::new(payload),
+        ];
+        write_all_vectored(&self.io, &mut bufs, self.write_timeout).await?;
+        self.out.clear();
+        Ok(())
+    }
+
+    /// Writes a frame that is already encoded (a chat broadcast).
+    async fn encoded(&mut self, frame: &[u8]) -> io::Result<()> {
+        self.traffic.msgs_out += 1;
+        self.traffic.bytes_out += frame.len() as u64;
+        if frame.len() <= COPY_MAX {
+            self.out.extend_from_slice(frame);
+            if self.out.len() >= FLUSH_AT {
+                self.flush().await?;
+            }
+            return Ok(());
+        }
+        let mut bufs = [IoSlice::new(&self.out), IoSlice::new(frame)];
+        write_all_vectored(&self.io, &mut bufs, self.write_timeout).await?;
+        self.out.clear();
+        Ok(())
+    }
+
+    /// Writes out the batch.
+    async fn flush(&mut self) -> io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let mut bufs = [IoSlice::new(&self.out)];
+        write_all_vectored(&self.io, &mut bufs, self.write_timeout).await?;
+        self.out.clear();
+        if self.out.capacity() > 4 * FLUSH_AT {
+            self.out = Vec::with_capacity(COPY_MAX);
+        }
+        Ok(())
+    }
+}
+
+/// Writes every slice, trying the socket first and waiting for it (at most `timeout` each
+/// time it makes no progress) only when it is full.
+async fn write_all_vectored(
+    io: &TcpStream,
+    mut bufs: &mut [IoSlice<'_>],
+    timeout: Duration,
+) -> io::Result<()> {
+    IoSlice::advance_slices(&mut bufs, 0);
+    while !bufs.is_empty() {
+        match io.try_write_vectored(bufs) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut bufs, n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                match tokio::time::timeout(timeout, io.writable()).await {
+                    Ok(r) => r?,
+                    Err(_) => return Err(io::ErrorKind::TimedOut.into()),
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn io_end(e: io::Error) -> End {
+    End::Dropped(match e.kind() {
+        io::ErrorKind::TimedOut => DropReason::WriteTimeout,
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset => DropReason::Eof,
+        _ => DropReason::IoError,
+    })
+}
+
+struct Conn {
+    sink: Sink,
+    rd: Reader,
+    decoder: Decoder,
+    app: App,
+    settings: Arc<Settings>,
+    metrics: Arc<Metrics>,
+    ep: Endpoint,
+    /// When bytes last arrived.
+    last_seen: Instant,
+    /// When the outstanding keepalive ping was sent.
+    ping_sent: Option<Instant>,
+    /// The server sent a close frame; the client must answer by then.
+    closing: Option<Instant>,
+    /// The next keepalive or close deadline.
+    timer_at: Option<Instant>,
+    /// A fragmented text message is in progress (its continuations are streamed too).
+    in_text: bool,
+    /// /inspect: the wire bytes of the frame being streamed (header and up to
+    /// [`inspect::SHOW_MAX`] payload bytes).
+    wire: Vec<u8>,
+}
+
+/// What woke the connection up.
+enum Event {
+    Read(io::Result<usize>),
+    Queue(Outbound),
+    Shutdown,
+    Timer,
+}
+
+impl Conn {
+    async fn serve(&mut self, shutdown: CancellationToken) -> End {
+        if let App::Chat(member) = &mut self.app {
+            if let Some(welcome) = member.welcome.take() {
+                if let Err(e) = self.sink.frame(OpCode::Text, welcome.as_bytes()).await {
+                    return io_end(e);
+                }
+            }
+        }
+        self.timer_at = self.settings.ping_interval.map(|i| self.last_seen + i);
+        let sleep = sleep_until(self.timer_at.unwrap_or_else(Instant::now));
+        tokio::pin!(sleep);
+        // Registered once, not on every turn of the loop; `shutdown` is this connection's
+        // own child token, so no other connection polls the same waker list.
+        let cancelled = shutdown.cancelled();
+        tokio::pin!(cancelled);
+        let mut armed = self.timer_at;
+        loop {
+            if let Err(end) = self.process().await {
+                return end;
+            }
+            if let Err(e) = self.sink.flush().await {
+                return io_end(e);
+            }
+            self.metrics.add_traffic(self.ep, &mut self.sink.traffic);
+            self.rd.prepare();
+            if self.rd.is_idle_and_big() || self.decoder.buffer_capacity() > SHRINK_ABOVE {
+                match self.release_memory() {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => return io_end(e),
+                }
+            }
+            if self.timer_at != armed {
+                if let Some(at) = self.timer_at {
+                    sleep.as_mut().reset(at);
+                }
+                armed = self.timer_at;
+            }
+            let closing = self.closing.is_some();
+            let has_queue = matches!(self.app, App::Chat(_)) && !closing;
+            let event = tokio::select! {
+                biased;
+                _ = &mut cancelled, if !closing => Event::Shutdown,
+                r = self.sink.io.read_buf(&mut self.rd.buf) => Event::Read(r),
+                q = recv_queue(&mut self.app), if has_queue => Event::Queue(q),
+                _ = &mut sleep, if armed.is_some() => Event::Timer,
+            };
+            let result = match event {
+                Event::Read(Ok(0)) => return End::Dropped(DropReason::Eof),
+                Event::Read(Ok(n)) => {
+                    self.sink.traffic.bytes_in += n as u64;
+                    self.last_seen = Instant::now();
+                    Ok(())
+                }
+                Event::Read(Err(e)) => return io_end(e),
+                Event::Queue(Outbound::Frame(frame)) => self.write_queued(frame).await,
+                Event::Queue(Outbound::Kicked) => {
+                    self.start_close(CloseCode::POLICY_VIOLATION, "too slow: send queue full")
+                        .await
+                }
+                Event::Shutdown => {
+                    self.start_close(CloseCode::GOING_AWAY, "server shutting down")
+                        .await
+                }
+                Event::Timer => {
+                    armed = None; // re-arm at whatever deadline comes next
+                    match self.on_timer().await {
+                        Ok(None) => Ok(()),
+                        Ok(Some(end)) => return end,
+                        Err(e) => Err(e),
+                    }
+                }
+            };
+            if let Err(e) = result {
+                return io_end(e);
+            }
+        }
+    }
+
+    /// Writes a broadcast frame and whatever else is already queued, as one batch.
+    async fn write_queued(&mut self, frame: Bytes) -> io::Result<()> {
+        self.sink.encoded(&frame).await?;
+        let App::Chat(member) = &mut self.app else {
+            return Ok(());
+        };
+        for _ in 0..64 {
+            match member.rx.try_recv() {
+                Some(Outbound::Frame(frame)) => self.sink.encoded(&frame).await?,
+                Some(Outbound::Kicked) => {
+                    return self
+                        .start_close(CloseCode::POLICY_VIOLATION, "too slow: send queue full")
+                        .await
+                }
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives back a big read buffer or reassembly buffer when no more data is waiting.
+    /// Returns `Ok(true)` if data arrived instead (process it first).
+    fn release_memory(&mut self) -> io::Result<bool> {
+        if self.rd.is_idle_and_big() {
+            match self.sink.io.try_read_buf(&mut self.rd.buf) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => {
+                    self.sink.traffic.bytes_in += n as u64;
+                    self.last_seen = Instant::now();
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.rd.buf = Vec::with_capacity(READ_BUF);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        // Give back the reassembly buffer a large fragmented message left behind.
+        self.decoder.shrink_buffer(SHRINK_ABOVE);
+        Ok(false)
+    }
+
+    /// Whether a frame with this (accepted) header is text, and notes where a fragmented
+    /// text message starts and ends.
+    fn is_text(&mut self, h: &FrameHeader) -> bool {
+        let text = match h.opcode {
+            OpCode::Text => true,
+            OpCode::Continuation => self.in_text,
+            _ => false,
+        };
+        if !h.opcode.is_control() {
+            self.in_text = text && !h.fin;
+        }
+        text
+    }
+
+    /// Decodes everything the buffer allows and acts on it.
+    async fn process(&mut self) -> Result<(), End> {
+        loop {
+            let step = match self.rd.step() {
+                Ok(step) => step,
+                Err(e) => return Err(self.protocol_error(e, None).await),
+            };
+            let start = self.rd.start;
+            let (range, report) = match step {
+                Step::NeedMore => return Ok(()),
+                Step::Header(header, len) => {
+                    // The payload is not all here (else the frame would be complete) and
+                    // not empty, so no message can come out: check the header now.
+                    if let Err(e) = self.decoder.decode(&mut self.rd.buf[start..start + len]) {
+                        let wire = self.rd.buf[start..start + len].to_vec();
+                        return Err(self.protocol_error(e, Some(&wire)).await);
+                    }
+                    let stream = self.is_text(&header);
+                    if stream {
+                        self.rd.start += len;
+                        if self.sink.report {
+                            self.wire.clear();
+                            self.wire
+                                .extend_from_slice(&self.rd.buf[start..start + len]);
+                        }
+                    }
+                    self.rd.fed = Some(Fed {
+                        header_len: len,
+                        payload_len: header.payload_len,
+                        remaining: header.payload_len,
+                        stream,
+                    });
+                    continue;
+                }
+                Step::Piece { len, last } => {
+                    let fed = self.rd.fed.as_mut().expect("a streamed frame");
+                    fed.remaining -= len as u64;
+                    let frame_len = fed.header_len + fed.payload_len as usize;
+                    if last {
+                        self.rd.fed = None;
+                    }
+                    self.rd.start += len;
+                    let mut report = None;
+                    if self.sink.report {
+                        let room = (inspect::SHOW_MAX + 14).saturating_sub(self.wire.len());
+                        let piece = &self.rd.buf[start..start + len.min(room)];
+                        self.wire.extend_from_slice(piece);
+                        if let (true, App::Inspect(insp)) = (last, &mut self.app) {
+                            report = Some(insp.frame_in(&self.wire, frame_len));
+                        }
+                    }
+                    (start..start + len, report)
+                }
+                Step::Frame(header, total, skip) => {
+                    if skip == 0 {
+                        self.is_text(&header);
+                    }
+                    self.rd.start += total;
+                    self.rd.fed = None;
+                    // /inspect: copy the frame as it travelled (still masked) before the
+                    // codec unmasks it in place. Nothing is copied on the other endpoints.
+                    let mut report = None;
+                    if let App::Inspect(insp) = &mut self.app {
+                        let shown = &self.rd.buf[start..start + total.min(inspect::SHOW_MAX + 14)];
+                        report = Some(insp.frame_in(shown, total));
+                        self.wire.clear();
+                        self.wire.extend_from_slice(shown);
+                    }
+                    (start + skip..start + total, report)
+                }
+            };
+            let msg = match self.decoder.decode(&mut self.rd.buf[range]) {
+                Ok((_, msg)) => msg,
+                Err(e) => {
+                    if let Some(r) = report {
+                        if let Err(io) = self.sink.unreported(r.as_bytes()).await {
+                            return Err(io_end(io));
+                        }
+                    }
+                    let wire = std::mem::take(&mut self.wire);
+                    let wire = self.sink.report.then_some(wire.as_slice());
+                    return Err(self.protocol_error(e, wire).await);
+                }
+            };
+            if let Some(r) = report {
+                if let Err(e) = self.sink.unreported(r.as_bytes()).await {
+                    return Err(io_end(e));
+                }
+            }
+            let Some(msg) = msg else { continue };
+            self.sink.traffic.msgs_in += 1;
+            let closing = self.closing.is_some();
+            let flow = match on_message(&mut self.sink, &mut self.app, msg, closing).await {
+                Ok(flow) => flow,
+                Err(e) => return Err(io_end(e)),
+            };
+            match flow {
+                Flow::Continue => {}
+                Flow::ClientClosed(_) if closing => return Err(End::Answered),
+                Flow::ClientClosed(code) => return Err(End::ClientClosed(code)),
+                Flow::Close(code, reason) => {
+                    if let Err(e) = self.start_close(code, &reason).await {
+                        return Err(io_end(e));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reports a protocol violation on /inspect; the close frame is sent by `finish`.
+    async fn protocol_error(&mut self, err: Error, wire: Option<&[u8]>) -> End {
+        tracing::debug!(error = %err, "protocol error");
+        if self.sink.report {
+            let pending = &self.rd.buf[self.rd.start.min(self.rd.buf.len())..];
+            let wire = wire.unwrap_or(&pending[..pending.len().min(14)]);
+            let r = inspect::error_report(&err, wire);
+            if let Err(e) = self.sink.unreported(r.as_bytes()).await {
+                return io_end(e);
+            }
+        }
+        End::Failed(err)
+    }
+
+    /// Starts a closing handshake from the server side.
+    async fn start_close(&mut self, code: CloseCode, reason: &str) -> io::Result<()> {
+        if self.closing.is_some() {
+            return Ok(());
+        }
+        self.metrics.close_started(Initiator::Server, code.0);
+        let deadline = Instant::now() + self.settings.close_timeout;
+        self.closing = Some(deadline);
+        self.timer_at = Some(deadline);
+        // The chat queue is no longer read; leaving now frees it at once.
+        if let App::Chat(_) = self.app {
+            self.app = App::Echo;
+        }
+        self.sink.close(Some(code), reason).await
+    }
+
+    /// Keepalive and close deadlines. `Some(end)` ends the connection.
+    async fn on_timer(&mut self) -> io::Result<Option<End>> {
+        let now = Instant::now();
+        if let Some(deadline) = self.closing {
+            if now >= deadline {
+                return Ok(Some(End::Dropped(DropReason::CloseTimeout)));
+            }
+            self.timer_at = Some(deadline);
+            return Ok(None);
+        }
+        let Some(interval) = self.settings.ping_interval else {
+            self.timer_at = None;
+            return Ok(None);
+        };
+        if let Some(sent) = self.ping_sent {
+            if self.last_seen > sent {
+                self.ping_sent = None; // alive: the pong (or anything) arrived
+            } else if now >= sent + self.settings.pong_timeout {
+                return Ok(Some(End::Dropped(DropReason::PongTimeout)));
+            } else {
+                self.timer_at = Some(sent + self.settings.pong_timeout);
+                return Ok(None);
+            }
+        }
+        let idle_until = self.last_seen + interval;
+        if now < idle_until {
+            self.timer_at = Some(idle_until);
+            return Ok(None);
+        }
+        self.sink.frame(OpCode::Ping, b"").await?;
+        self.sink.flush().await?;
+        self.ping_sent = Some(now);
+        self.timer_at = Some(now + self.settings.pong_timeout);
+        Ok(None)
+    }
+
+    /// Carries out the end of the connection.
+    async fn finish(&mut self, end: End) {
+        // Leave the chat room now, not after the closing handshake's lingering.
+        if let App::Chat(_) = self.app {
+            self.app = App::Echo;
+        }
+        let result = match end {
+            End::ClientClosed(code) => {
+                let c = code.map_or(1005, |c| c.0);
+                self.metrics.close_started(Initiator::Client, c);
+                // §5.5.1: answer with a close frame, "typically echoing the status code it
+                // received"; a close without a code is answered without one.
+                self.answer_and_close(code, "").await
+            }
+            End::Answered => self.close_tcp(false).await,
+            End::Failed(err) => {
+                let code = err.close_code();
+                self.metrics.close_started(Initiator::Server, code.0);
+                // §7.1.7: fail the connection: our close frame, then close TCP. The codec
+                // stopped at the error; whatever follows is read and discarded.
+                let reason = err.to_string();
+                self.answer_and_close(Some(code), &reason).await
+            }
+            End::Dropped(why) => {
+                self.metrics.dropped(why);
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            tracing::debug!(error = %e, "error while closing");
+        }
+    }
+
+    async fn answer_and_close(&mut self, code: Option<CloseCode>, reason: &str) -> io::Result<()> {
+        self.sink.close(code, reason).await?;
+        self.close_tcp(true).await
+    }
+
+    /// §7.1.1: the server closes TCP first: FIN, then (if `linger`) read and discard until
+    /// the client's FIN or the close timeout, so that unread bytes never turn our close into
+    /// a reset that could destroy the close frame in flight.
+    async fn close_tcp(&mut self, linger: bool) -> io::Result<()> {
+        self.sink.io.shutdown().await?;
+        if !linger {
+            return Ok(());
+        }
+        let deadline = Instant::now() + self.settings.close_timeout;
+        let mut scratch = [0u8; 4096];
+        while let Ok(Ok(n)) = timeout_at(deadline, self.sink.io.read(&mut scratch)).await {
+            if n == 0 {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn recv_queue(app: &mut App) -> Outbound {
+    match app {
+        App::Chat(member) => member.rx.recv().await,
+        // Not polled: the select branch is disabled for other apps.
+        _ => std::future::pending().await,
+    }
+}
+
+/// Acts on one message: the endpoint's behaviour and the control frame rules.
+async fn on_message(
+    sink: &mut Sink,
+    app: &mut App,
+    msg: Message<'_>,
+    closing: bool,
+) -> io::Result<Flow> {
+    if let Message::Close(frame) = msg {
+        return Ok(Flow::ClientClosed(frame.map(|f| f.code)));
+    }
+    if closing {
+        // §5.5.1: after sending a close frame nothing more is sent; incoming data is
+        // discarded while the client's close is awaited.
+        return Ok(Flow::Continue);
+    }
+    match msg {
+        // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
+        // response", with the same payload.
+        Message::Ping(payload) => sink.frame(OpCode::Pong, payload).await?,
+        Message::Pong(_) => {}
+        Message::Text(text) => match app {
+            App::Echo => sink.frame(OpCode::Text, text.as_bytes()).await?,
+            App::Chat(member) => member.room.say(member.id, text),
+            App::Inspect(_) => match Command::parse(text) {
+                None => sink.frame(OpCode::Text, text.as_bytes()).await?,
+                Some(Ok(cmd)) => return run_command(sink, cmd).await,
+                Some(Err(why)) => {
+                    let r = inspect::command_error(&why);
+                    sink.unreported(r.as_bytes()).await?;
+                }
+            },
+        },
+        Message::Binary(data) => match app {
+            App::Echo | App::Inspect(_) => sink.frame(OpCode::Binary, data).await?,
+            App::Chat(_) => {
+                return Ok(Flow::Close(
+                    CloseCode::UNSUPPORTED_DATA,
+                    "chat accepts text messages only".into(),
+                ))
+            }
+        },
+        Message::Close(_) => unreachable!("handled above"),
+    }
+    Ok(Flow::Continue)
+}
+
+async fn run_command(sink: &mut Sink, cmd: Command) -> io::Result<Flow> {
+    match cmd {
+        Command::Ping { payload } => sink.frame(OpCode::Ping, payload.as_bytes()).await?,
+        Command::Pong { payload } => sink.frame(OpCode::Pong, payload.as_bytes()).await?,
+        Command::Fragmented {
+            text,
+            fragment_size,
+        } => {
+            sink.fragments(OpCode::Text, text.as_bytes(), fragment_size)
+                .await?
+        }
+        Command::Close { code, reason } => return Ok(Flow::Close(CloseCode(code), reason)),
+    }
+    Ok(Flow::Continue)
+}
