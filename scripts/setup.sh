@@ -8,7 +8,6 @@ WASM_BINDGEN_VERSION=0.2.130   # must equal the `wasm-bindgen = "=..."` pin in c
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 need_apt=()
-command -v wasm-opt   >/dev/null 2>&1 || need_apt+=(binaryen)
 command -v chromium   >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -32,10 +31,18 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   # No --locked: its lock file names a version the registry index here lacks.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
+# cargo-fuzz, for scripts/fuzz.sh and test stage 65.
+# A few minutes to build once. The fuzz targets need nightly-only flags, which the scripts
+# unlock on the stable toolchain with RUSTC_BOOTSTRAP=1.
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  log "cargo install cargo-fuzz"
+  cargo install cargo-fuzz --locked
+fi
+
 # Python's `websockets`: an independent client for the interop tests.
 if ! python3 -c 'import websockets' >/dev/null 2>&1; then
   log "pip install websockets"
-  python3 -m pip install --quiet --disable-pip-version-check 'websockets>=13'
+  python3 -m pip install --quiet --disable-pip-version-check 'websockets==17.4'
 fi
 
 # Node packages of every folder that declares some (tests, playground), from their lock files.
