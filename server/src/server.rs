@@ -18,7 +18,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_service::Service;
@@ -97,10 +97,22 @@ Build it with <code>./scripts/run.sh</code>, or point <code>--web-dir</code> at 
 </body></html>
 ";
 
+/// Pending connections the kernel queues before `accept`. The default of 128 drops the
+/// SYNs of a burst of connects (the clients then wait a second to retry); the kernel caps
+/// it at `net.core.somaxconn` anyway.
+const LISTEN_BACKLOG: u32 = 4096;
+
 impl Server {
-    /// Binds the listening socket.
+    /// Binds the listening socket, with a backlog of [`LISTEN_BACKLOG`].
     pub async fn bind(config: Config) -> io::Result<Server> {
-        let listener = TcpListener::bind(config.listen).await?;
+        let socket = if config.listen.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        socket.bind(config.listen)?;
+        let listener = socket.listen(LISTEN_BACKLOG)?;
         let settings = Settings {
             max_message_size: config.max_message_size,
             ping_interval: (!config.ping_interval.is_zero()).then_some(config.ping_interval),
