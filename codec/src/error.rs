@@ -53,6 +53,21 @@ pub enum Error {
     InvalidCloseCode(u16),
     /// §5.5.1: the close reason is not valid UTF-8 (1007).
     InvalidCloseReason,
+    /// RFC 7692 §6.1: a per-message extension bit (permessage-deflate's RSV1) on a control
+    /// frame or a continuation frame.
+    MisplacedPerMessageRsv {
+        /// The offending bits (`0b0RRR_0000`).
+        bits: u8,
+    },
+    /// RFC 7692 §7.2.2: a compressed message is not a valid raw DEFLATE stream (1007, as
+    /// Node's `ws` sends).
+    InvalidCompressedData,
+    /// RFC 7692 §7.2.2: a compressed message inflates beyond the configured message limit
+    /// (1009). Detected while inflating, before more than the limit is held.
+    DecompressedTooLarge {
+        /// The configured limit on the decompressed size.
+        max: u64,
+    },
 }
 
 impl Error {
@@ -66,14 +81,26 @@ impl Error {
     pub const fn close_code(&self) -> CloseCode {
         match self {
             Error::InvalidUtf8 | Error::InvalidCloseReason => CloseCode::INVALID_PAYLOAD,
-            Error::FrameTooLarge { .. } | Error::MessageTooLarge { .. } => {
-                CloseCode::MESSAGE_TOO_BIG
-            }
+            Error::InvalidCompressedData => CloseCode::INVALID_PAYLOAD,
+            Error::FrameTooLarge { .. }
+            | Error::MessageTooLarge { .. }
+            | Error::DecompressedTooLarge { .. } => CloseCode::MESSAGE_TOO_BIG,
             _ => CloseCode::PROTOCOL_ERROR,
         }
     }
 
-    /// The RFC 6455 section that states the broken rule.
+    /// The RFC that states the broken rule: 6455, or 7692 for the permessage-deflate errors.
+    pub const fn rfc(&self) -> u16 {
+        match self {
+            Error::InvalidCompressedData
+            | Error::DecompressedTooLarge { .. }
+            | Error::MisplacedPerMessageRsv { .. } => 7692,
+            _ => 6455,
+        }
+    }
+
+    /// The section (of [`rfc`](Self::rfc), RFC 6455 for all but the permessage-deflate
+    /// errors) that states the broken rule.
     pub const fn rfc_section(&self) -> &'static str {
         match self {
             Error::ReservedBitsSet { .. } | Error::ReservedOpcode(_) => "5.2",
@@ -85,6 +112,8 @@ impl Error {
             Error::InvalidUtf8 => "8.1",
             Error::CloseTooShort | Error::InvalidCloseReason => "5.5.1",
             Error::InvalidCloseCode(_) => "7.4",
+            Error::InvalidCompressedData | Error::DecompressedTooLarge { .. } => "7.2.2",
+            Error::MisplacedPerMessageRsv { .. } => "6.1",
         }
     }
 
@@ -106,6 +135,9 @@ impl Error {
             Error::CloseTooShort => "close-too-short",
             Error::InvalidCloseCode(_) => "invalid-close-code",
             Error::InvalidCloseReason => "invalid-close-reason",
+            Error::InvalidCompressedData => "invalid-compressed-data",
+            Error::DecompressedTooLarge { .. } => "decompressed-too-large",
+            Error::MisplacedPerMessageRsv { .. } => "misplaced-per-message-rsv",
         }
     }
 }
@@ -144,8 +176,19 @@ impl fmt::Display for Error {
             Error::CloseTooShort => f.write_str("close payload of one byte"),
             Error::InvalidCloseCode(c) => write!(f, "close code {c} may not be sent"),
             Error::InvalidCloseReason => f.write_str("close reason is not valid UTF-8"),
+            Error::InvalidCompressedData => {
+                f.write_str("compressed message is not a valid DEFLATE stream")
+            }
+            Error::MisplacedPerMessageRsv { bits } => write!(
+                f,
+                "per-message RSV bits {:03b} on a control or continuation frame",
+                bits >> 4
+            ),
+            Error::DecompressedTooLarge { max } => {
+                write!(f, "compressed message inflates beyond the limit of {max}")
+            }
         }?;
-        write!(f, " (RFC 6455 §{})", self.rfc_section())
+        write!(f, " (RFC {} §{})", self.rfc(), self.rfc_section())
     }
 }
 

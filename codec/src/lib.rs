@@ -16,6 +16,7 @@
 //! | [`close`] | close codes and close payloads | §5.5.1, §7.4 |
 //! | [`message`] | message assembly, fragmentation, control frames | §5.4, §5.5 |
 //! | [`encoder`] | writing frames and messages | §5.2, §5.3 |
+//! | `deflate` (feature `deflate`) | RFC 7692 permessage-deflate: negotiation, compression, bounded inflate | RFC 7692 |
 //! | [`handshake`] | accept key, key validation, header tokens, request checks | §1.3, §4.2 |
 //! | [`error`] | every violation as a named error with its close code | §7.4.1 |
 //!
@@ -47,6 +48,8 @@ extern crate std;
 
 pub mod close;
 pub mod decoder;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 pub mod encoder;
 pub mod error;
 pub mod handshake;

@@ -10,7 +10,10 @@
 //!   connection when it arrives;
 //! - close payloads (§5.5.1, §7.4);
 //! - the message size limit (1009), checked against each frame's declared length before its
-//!   payload is read.
+//!   payload is read;
+//! - per-message extension bits (RFC 7692 §6, permessage-deflate's RSV1), when declared with
+//!   [`Decoder::with_per_message_rsv`]: first frame only, and such a message is handed back
+//!   raw by [`Decoder::decode_with_extensions`] for the extension to undo its transform.
 //!
 //! A message whose single frame arrives whole in one input is handed back as a slice of the
 //! input (no copy). Anything else is assembled in one buffer that is reused from message to
@@ -53,6 +56,25 @@ impl Message<'_> {
             Message::Close(_) => OpCode::Close,
         }
     }
+}
+
+/// What [`Decoder::decode_with_extensions`] returns: a message, or a data message whose
+/// first frame carried a per-message extension bit (see [`Decoder::with_per_message_rsv`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Incoming<'a> {
+    /// A message as [`Decoder::decode`] returns it.
+    Message(Message<'a>),
+    /// A data message transformed by an extension (e.g. compressed by permessage-deflate,
+    /// RFC 7692 §6), assembled but not UTF-8 checked: the extension undoes its transform
+    /// and a text message is checked (§8.1) after that.
+    Extension {
+        /// [`OpCode::Text`] or [`OpCode::Binary`], from the first frame.
+        opcode: OpCode,
+        /// The per-message RSV bits of the first frame (`0b0RRR_0000`).
+        rsv: u8,
+        /// The assembled payload, as sent.
+        payload: &'a [u8],
+    },
 }
 
 /// Limits and extension bits for a [`Decoder`].
@@ -103,6 +125,8 @@ enum Done<'a> {
     Pong(&'a [u8]),
     Close(Option<CloseFrame<'a>>),
     ControlBuffered(OpCode),
+    /// A data message with per-message RSV bits, in place or (`None`) buffered.
+    Extension(Kind, Option<&'a [u8]>),
 }
 
 /// Decodes messages incrementally for one [`Role`].
@@ -134,6 +158,12 @@ pub struct Decoder {
     closed: bool,
     /// The error that failed the connection: every later call returns it again.
     failed: Option<Error>,
+    /// Every RSV bit the frame decoder lets through.
+    allowed_rsv: u8,
+    /// RSV bits an extension defines per message (first frame only), e.g. RFC 7692 RSV1.
+    per_message_rsv: u8,
+    /// Those bits as set on the first frame of the data message in progress.
+    message_rsv: u8,
 }
 
 impl Decoder {
@@ -158,7 +188,23 @@ impl Decoder {
             control_len: 0,
             closed: false,
             failed: None,
+            allowed_rsv: config.allowed_rsv & 0x70,
+            per_message_rsv: 0,
+            message_rsv: 0,
         }
+    }
+
+    /// Declares RSV bits (`0b0RRR_0000`) that a negotiated extension defines per message, as
+    /// permessage-deflate does with RSV1 (RFC 7692 §6). They are allowed on the first frame
+    /// of a data message only: on a continuation or control frame they fail the connection
+    /// with [`Error::MisplacedPerMessageRsv`] (1002, RFC 7692 §6.1). A message whose first
+    /// frame carries them comes back from [`decode_with_extensions`](Self::decode_with_extensions)
+    /// as [`Incoming::Extension`], without the UTF-8 check (the payload is not yet text).
+    pub fn with_per_message_rsv(mut self, bits: u8) -> Self {
+        self.per_message_rsv = bits & 0x70;
+        self.allowed_rsv |= self.per_message_rsv;
+        self.frames = self.frames.clone().with_allowed_rsv(self.allowed_rsv);
+        self
     }
 
     /// Whether a close frame was received. §5.5.1: nothing may follow it, and any further
@@ -197,6 +243,24 @@ impl Decoder {
         &'a mut self,
         input: &'a mut [u8],
     ) -> Result<(usize, Option<Message<'a>>), Error> {
+        let (used, incoming) = self.decode_with_extensions(input)?;
+        Ok((
+            used,
+            incoming.map(|i| match i {
+                Incoming::Message(m) => m,
+                // Only with `with_per_message_rsv`, whose users call the method below.
+                Incoming::Extension { payload, .. } => Message::Binary(payload),
+            }),
+        ))
+    }
+
+    /// Like [`decode`](Self::decode), but a data message whose first frame carries a bit
+    /// declared with [`with_per_message_rsv`](Self::with_per_message_rsv) comes back as
+    /// [`Incoming::Extension`] with its opcode and bits, its payload not UTF-8 checked.
+    pub fn decode_with_extensions<'a>(
+        &'a mut self,
+        input: &'a mut [u8],
+    ) -> Result<(usize, Option<Incoming<'a>>), Error> {
         if let Some(e) = self.failed {
             return Err(e);
         }
@@ -213,6 +277,19 @@ impl Decoder {
             }
         };
         let message = match done {
+            Done::Extension(kind, data) => {
+                return Ok((
+                    used,
+                    Some(Incoming::Extension {
+                        opcode: match kind {
+                            Kind::Text => OpCode::Text,
+                            Kind::Binary => OpCode::Binary,
+                        },
+                        rsv: self.message_rsv,
+                        payload: data.unwrap_or(&self.message),
+                    }),
+                ))
+            }
             Done::Text(text) => Message::Text(text),
             Done::Binary(data) => Message::Binary(data),
             Done::Ping(data) => Message::Ping(data),
@@ -243,7 +320,7 @@ impl Decoder {
                 }
             }
         };
-        Ok((used, Some(message)))
+        Ok((used, Some(Incoming::Message(message))))
     }
 
     /// Runs the frame loop until a message or control frame is complete and checked.
@@ -285,6 +362,12 @@ impl Decoder {
 
     fn on_header(&mut self, h: &FrameHeader) -> Result<(), Error> {
         self.frame_pos = 0;
+        let per_message = h.rsv_bits() & self.per_message_rsv;
+        // RFC 7692 §6.1: the "Per-Message Compressed" bit is set on the first frame of a
+        // data message only; on a control or continuation frame it fails the connection.
+        if per_message != 0 && (h.opcode.is_control() || h.opcode == OpCode::Continuation) {
+            return Err(Error::MisplacedPerMessageRsv { bits: per_message });
+        }
         if h.opcode.is_control() {
             self.control_len = 0;
             self.current = Current::Control(h.opcode);
@@ -304,6 +387,7 @@ impl Decoder {
                 });
                 self.message.clear();
                 self.utf8.reset();
+                self.message_rsv = per_message;
                 true
             }
         };
@@ -343,6 +427,14 @@ impl Decoder {
             }
             Current::Data { fin, first } => {
                 let kind = self.kind.expect("a data frame belongs to a message");
+                if self.message_rsv != 0 {
+                    return Ok(self.extension_payload(
+                        kind,
+                        data,
+                        whole && fin && first,
+                        last && fin,
+                    ));
+                }
                 if whole && fin && first {
                     // The whole message in one piece: validated and returned in place.
                     self.kind = None;
@@ -372,6 +464,31 @@ impl Decoder {
             }
             Current::None => unreachable!("payload without a header"),
         }
+    }
+}
+
+impl Decoder {
+    /// A payload piece of a message with per-message RSV bits: assembled as is (an
+    /// extension transformed it; UTF-8 is checked after the extension undoes that).
+    fn extension_payload<'b>(
+        &mut self,
+        kind: Kind,
+        data: &'b [u8],
+        whole: bool,
+        done: bool,
+    ) -> Option<Done<'b>> {
+        if whole {
+            self.kind = None;
+            self.current = Current::None;
+            return Some(Done::Extension(kind, Some(data)));
+        }
+        self.message.extend_from_slice(data);
+        if !done {
+            return None;
+        }
+        self.kind = None;
+        self.current = Current::None;
+        Some(Done::Extension(kind, None))
     }
 }
 

@@ -1,0 +1,621 @@
+//! RFC 7692 permessage-deflate: the §7.2.3 examples byte for byte, round trips under every
+//! parameter combination, the bounded inflate (zip bombs), and negotiation with the offers
+//! real clients send.
+#![cfg(feature = "deflate")]
+
+use wsprism::deflate::{
+    parse_extensions, parse_offers, Agreed, ClientOffer, ClientWindowBits, Deflater, HeaderError,
+    Inflater, ParamError, Params, ResponseError, ServerConfig, INFLATE_STEP,
+};
+use wsprism::{CloseCode, Error};
+
+fn compress(d: &mut Deflater, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    d.compress(payload, &mut out).unwrap();
+    out
+}
+
+fn inflate(i: &mut Inflater, wire: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    i.decompress(wire, &mut out, 1 << 24).map(|()| out)
+}
+
+// --- RFC 7692 §7.2.3 examples --------------------------------------------------------
+
+const HELLO: [u8; 7] = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+
+#[test]
+fn rfc_7_2_3_1_hello() {
+    assert_eq!(compress(&mut Deflater::new(false), b"Hello"), HELLO);
+    assert_eq!(
+        inflate(&mut Inflater::new(false), &HELLO).unwrap(),
+        b"Hello"
+    );
+}
+
+#[test]
+fn rfc_7_2_3_2_sharing_the_window() {
+    let second = [0xf2, 0x00, 0x11, 0x00, 0x00];
+    let mut rx = Inflater::new(false);
+    assert_eq!(inflate(&mut rx, &HELLO).unwrap(), b"Hello");
+    assert_eq!(inflate(&mut rx, &second).unwrap(), b"Hello");
+    // The second message refers back into the first: alone it does not give "Hello"
+    // (miniz_oxide fills a distance before the start with zeros instead of failing).
+    assert_ne!(
+        inflate(&mut Inflater::new(false), &second).as_deref(),
+        Ok(&b"Hello"[..])
+    );
+
+    // Our compressor with context takeover uses the window (shorter second message) and
+    // without it compresses each message alone (the same bytes twice).
+    let mut tx = Deflater::new(false);
+    assert_eq!(compress(&mut tx, b"Hello"), HELLO);
+    let again = compress(&mut tx, b"Hello");
+    assert!(again.len() < HELLO.len(), "{again:02x?}");
+    let mut rx = Inflater::new(false);
+    inflate(&mut rx, &HELLO).unwrap();
+    assert_eq!(inflate(&mut rx, &again).unwrap(), b"Hello");
+
+    let mut tx = Deflater::new(true);
+    assert_eq!(compress(&mut tx, b"Hello"), HELLO);
+    assert_eq!(compress(&mut tx, b"Hello"), HELLO);
+}
+
+#[test]
+fn rfc_7_2_3_3_stored_block() {
+    let wire = [
+        0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00,
+    ];
+    assert_eq!(inflate(&mut Inflater::new(false), &wire).unwrap(), b"Hello");
+    // Level 0 stores: the same framing comes out of our compressor.
+    let ours = compress(&mut Deflater::with_level(0, true), b"Hello");
+    assert_eq!(&ours[..10], &wire[..10]);
+    assert_eq!(inflate(&mut Inflater::new(true), &ours).unwrap(), b"Hello");
+}
+
+#[test]
+fn rfc_7_2_3_4_bfinal_set() {
+    let wire = [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00];
+    let mut rx = Inflater::new(false);
+    assert_eq!(inflate(&mut rx, &wire).unwrap(), b"Hello");
+    // The stream ended; the next message starts a new one.
+    assert_eq!(inflate(&mut rx, &HELLO).unwrap(), b"Hello");
+}
+
+#[test]
+fn rfc_7_2_3_5_two_blocks() {
+    let wire = [
+        0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9, 0x07, 0x00,
+    ];
+    assert_eq!(inflate(&mut Inflater::new(false), &wire).unwrap(), b"Hello");
+}
+
+#[test]
+fn empty_message_is_one_zero_byte() {
+    let mut tx = Deflater::new(false);
+    assert_eq!(compress(&mut tx, b""), [0x00]);
+    let mut rx = Inflater::new(false);
+    assert_eq!(inflate(&mut rx, &[0x00]).unwrap(), b"");
+    // And the context survives it.
+    let next = compress(&mut tx, b"Hello");
+    assert_eq!(inflate(&mut rx, &next).unwrap(), b"Hello");
+}
+
+#[test]
+fn output_is_appended() {
+    let mut out = b"prefix".to_vec();
+    Deflater::new(true).compress(b"Hello", &mut out).unwrap();
+    assert_eq!(&out[6..], HELLO);
+    let mut text = b"> ".to_vec();
+    Inflater::new(true)
+        .decompress(&out[6..], &mut text, 5)
+        .unwrap();
+    assert_eq!(text, b"> Hello");
+}
+
+// --- a peer compressor with a small window (client_max_window_bits=9) --------------------
+
+/// zlib (Python `zlib.compressobj(9, DEFLATED, -9)`) output for [`window_text`], sync
+/// flushed, trailer removed: back-references stay within 512 bytes.
+const ZLIB_WBITS_9: &[&str] = &[
+    "4c8f5b6a5c411043b7324bb87dfbbd9c8138246083b103d97e2652495d5fa21eaa537abe7ffe7a5e8fbfdf9f5fbfbf3f",
+    "cae3c7dbfb9fe7adba3e9effe7edf1f3ebf9f1d62983cda9a545d3f6918b0ba570bfdc54b5b577d3575537ce4d814c36",
+    "9796364de5bc5ce2ac2984b29b92c0d75477ce4d812c367312d2fcf38b82155320d14c4960ebaa07e7a64076fc9d9390",
+    "e6a7af58110552d94c49e01aaa27e7a6f0519dca49e03b786e9802696ca624304dd58bf343a1c6ad9c84d154df5c3005",
+    "d2d94c49605aaa775c3d146a1c4b49e033bc726e0a64b09992c0b47de40adaa140d53e49e0abaa1be7a640269b29094c",
+    "e5bc5ce2ac2984b29b92c0d75477ce4d812c367312d2fcf38b82155320d14c4960ebaa07e7a64076fc9d9390e6a7af58",
+    "110552d94c49e01aaa27e7a6f0519dca49e03b786e9802696ca624304dd58bf343a1c6ad9c84d154df5c3005d2d94c49",
+    "605aaa775c3d146a1c4b49e033bc726e0a64b09992c0b47de40adaa140d53e49e0abaa1be7a640269b29094ce5bc5ce2",
+    "ac2984b29b92c0d75477ce4d812c367312d2fcf38b82155320d14c4960ebaa07e7a64076fc9d9390e6a7af58110552d9",
+    "4c49e01aaa27e7a6f0519dca49e03b786e9802696ca624304dd58bf343a1c6ad9c84d154df5c3005d2d94c49605aaa77",
+    "5c3d146a1c4b49e033bc726e0a64b09992c0b47de40adaa140d53e49e0abaa1be7a640269b29094ce5bc5ce2ac28ff00",
+];
+
+fn window_text() -> Vec<u8> {
+    let words = [
+        "alpha", "beta", "gamma", "delta", "wsprism", "frame", "mask",
+    ];
+    let parts: Vec<String> = (0..300usize)
+        .map(|i| format!("{}{}", words[(i * i + 3 * i) % 7], i % 13))
+        .collect();
+    parts.join(" ").into_bytes()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn inflates_a_small_window_stream_from_zlib() {
+    let wire = unhex(&ZLIB_WBITS_9.concat());
+    let text = window_text();
+    assert_eq!(inflate(&mut Inflater::new(true), &wire).unwrap(), text);
+    // Our own full-window compressor does better on the same text, and round trips.
+    let ours = compress(&mut Deflater::new(true), &text);
+    assert!(ours.len() < wire.len());
+    assert_eq!(inflate(&mut Inflater::new(true), &ours).unwrap(), text);
+}
+
+// --- round trips under every parameter combination ---------------------------------------
+
+fn corpus() -> Vec<Vec<u8>> {
+    let mut noise = Vec::with_capacity(100_000);
+    let mut x: u32 = 0x1234_5678;
+    for _ in 0..100_000 {
+        // xorshift: incompressible bytes.
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        noise.push(x as u8);
+    }
+    vec![
+        b"Hello".to_vec(),
+        Vec::new(),
+        b"{\"type\":\"chat\",\"text\":\"hello hello hello\"}".to_vec(),
+        window_text(),
+        vec![b'a'; 70_000], // longer than the window and than one inflate step
+        noise[..1000].to_vec(),
+        noise,
+        b"Hello".to_vec(),
+        window_text(),
+    ]
+}
+
+/// Every offer shape a client can send, including every client_max_window_bits value.
+fn offers() -> Vec<String> {
+    let mut v = vec![
+        "permessage-deflate".to_string(),
+        "permessage-deflate; client_max_window_bits".to_string(),
+        "permessage-deflate; server_max_window_bits=15".to_string(),
+    ];
+    for bits in 8..=15 {
+        v.push(format!("permessage-deflate; client_max_window_bits={bits}"));
+    }
+    let mut with_flags = Vec::new();
+    for o in &v {
+        with_flags.push(format!("{o}; server_no_context_takeover"));
+        with_flags.push(format!("{o}; client_no_context_takeover"));
+        with_flags.push(format!(
+            "{o}; client_no_context_takeover; server_no_context_takeover"
+        ));
+    }
+    v.extend(with_flags);
+    v
+}
+
+fn round_trip(agreed: &Agreed, level: u8) {
+    let p = agreed.params;
+    let mut s_tx = Deflater::with_level(level, p.server_no_context_takeover);
+    let mut c_tx = Deflater::with_level(level, p.client_no_context_takeover);
+    let (mut s_rx, mut c_rx) = (agreed.client_inflater(), agreed.server_inflater());
+    for msg in corpus() {
+        let wire = compress(&mut s_tx, &msg);
+        assert_eq!(
+            inflate(&mut c_rx, &wire).unwrap(),
+            msg,
+            "{p:?} level {level}"
+        );
+        let wire = compress(&mut c_tx, &msg);
+        assert_eq!(
+            inflate(&mut s_rx, &wire).unwrap(),
+            msg,
+            "{p:?} level {level}"
+        );
+    }
+}
+
+#[test]
+fn round_trips_under_every_agreement() {
+    let configs = [
+        ServerConfig::default(),
+        ServerConfig {
+            server_no_context_takeover: true,
+            client_no_context_takeover: false,
+        },
+        ServerConfig {
+            server_no_context_takeover: false,
+            client_no_context_takeover: true,
+        },
+        ServerConfig {
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
+        },
+    ];
+    let mut seen = std::collections::HashSet::new();
+    for config in configs {
+        for offer in offers() {
+            let agreed = config.accept(&offer).unwrap().expect(&offer);
+            if seen.insert(agreed.params) {
+                round_trip(&agreed, 6);
+            }
+        }
+    }
+    // Both takeover flags × server window given or not.
+    assert_eq!(seen.len(), 8);
+    for level in [0, 1, 9] {
+        round_trip(
+            &ServerConfig::default()
+                .accept("permessage-deflate")
+                .unwrap()
+                .unwrap(),
+            level,
+        );
+    }
+}
+
+#[test]
+fn context_takeover_shrinks_repeated_messages() {
+    let msg = window_text();
+    let mut keep = Deflater::new(false);
+    let mut reset = Deflater::new(true);
+    compress(&mut keep, &msg);
+    compress(&mut reset, &msg);
+    let with = compress(&mut keep, &msg).len();
+    let without = compress(&mut reset, &msg).len();
+    assert!(with * 4 < without, "{with} vs {without}");
+}
+
+#[test]
+fn inflater_without_takeover_forgets_the_window() {
+    let mut tx = Deflater::new(false);
+    compress(&mut tx, b"Hello");
+    let second = compress(&mut tx, b"Hello");
+    let mut rx = Inflater::new(true);
+    inflate(&mut rx, &HELLO).unwrap();
+    assert_ne!(inflate(&mut rx, &second).as_deref(), Ok(&b"Hello"[..]));
+    // While an inflater with takeover reads it.
+    let mut rx = Inflater::new(false);
+    inflate(&mut rx, &HELLO).unwrap();
+    assert_eq!(inflate(&mut rx, &second).unwrap(), b"Hello");
+}
+
+// --- limits and corrupt input --------------------------------------------------------------
+
+#[test]
+fn zip_bomb_stops_at_the_limit() {
+    let bomb = compress(&mut Deflater::with_level(9, true), &vec![0u8; 1 << 20]);
+    assert!(bomb.len() < 2048, "{}", bomb.len());
+    let limit = 64 * 1024;
+    let mut out = Vec::new();
+    let err = Inflater::new(true)
+        .decompress(&bomb, &mut out, limit)
+        .unwrap_err();
+    assert_eq!(err, Error::DecompressedTooLarge { max: limit as u64 });
+    assert_eq!(err.close_code(), CloseCode::MESSAGE_TOO_BIG);
+    assert_eq!(err.rfc(), 7692);
+    assert!(out.is_empty());
+    assert!(out.capacity() <= limit + 1, "{}", out.capacity());
+}
+
+#[test]
+fn limit_is_exact() {
+    let msg = vec![7u8; 3 * INFLATE_STEP + 5];
+    let wire = compress(&mut Deflater::new(true), &msg);
+    let mut rx = Inflater::new(true);
+    let mut out = Vec::new();
+    rx.decompress(&wire, &mut out, msg.len()).unwrap();
+    assert_eq!(out, msg);
+    assert!(out.capacity() <= msg.len() + 1);
+    let mut out = b"kept".to_vec();
+    assert_eq!(
+        rx.decompress(&wire, &mut out, msg.len() - 1),
+        Err(Error::DecompressedTooLarge {
+            max: msg.len() as u64 - 1
+        })
+    );
+    assert_eq!(out, b"kept");
+    // The inflater is usable again after the error (reset).
+    assert_eq!(inflate(&mut rx, &HELLO).unwrap(), b"Hello");
+}
+
+#[test]
+fn no_limit_means_no_limit() {
+    let msg = vec![1u8; 100_000];
+    let wire = compress(&mut Deflater::new(true), &msg);
+    let mut out = b"x".to_vec();
+    Inflater::new(true)
+        .decompress(&wire, &mut out, usize::MAX)
+        .unwrap();
+    assert_eq!(out.len(), msg.len() + 1);
+    assert_eq!(&out[1..], &msg[..]);
+}
+
+#[test]
+fn corrupt_streams_fail_with_1007() {
+    // BTYPE=11 is reserved (RFC 1951 §3.2.3); a stored block whose NLEN is not ~LEN.
+    for wire in [&[0x06u8][..], &[0x00, 0x05, 0x00, 0x00, 0x00, b'H']] {
+        let err = inflate(&mut Inflater::new(false), wire).unwrap_err();
+        assert_eq!(err, Error::InvalidCompressedData);
+        assert_eq!(err.close_code(), CloseCode::INVALID_PAYLOAD);
+        assert!(err.to_string().contains("RFC 7692 §7.2.2"), "{err}");
+    }
+}
+
+// --- negotiation --------------------------------------------------------------------------
+
+fn accept(header: &str) -> Option<String> {
+    ServerConfig::default()
+        .accept(header)
+        .unwrap()
+        .map(|a| a.response_header())
+}
+
+#[test]
+fn offers_from_real_clients() {
+    // Chromium, Firefox, Node's ws and Python's websockets by default all send this one.
+    assert_eq!(
+        accept("permessage-deflate; client_max_window_bits").as_deref(),
+        Some("permessage-deflate")
+    );
+    // Safari / older clients: no parameters.
+    assert_eq!(
+        accept("permessage-deflate").as_deref(),
+        Some("permessage-deflate")
+    );
+    // ws with `serverNoContextTakeover` / websockets with a tuned factory.
+    assert_eq!(
+        accept("permessage-deflate; server_no_context_takeover; client_max_window_bits=12")
+            .as_deref(),
+        Some("permessage-deflate; server_no_context_takeover")
+    );
+    // A client that limits our window below 32 KiB: declined (module docs: miniz_oxide
+    // cannot keep its compressor within it).
+    assert_eq!(
+        accept("permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"),
+        None
+    );
+    // The quoted form of a value is the same value (RFC 6455 §9.1).
+    assert_eq!(
+        accept("permessage-deflate; server_max_window_bits=\"15\"").as_deref(),
+        Some("permessage-deflate; server_max_window_bits=15")
+    );
+    // Names are case-insensitive; other extensions are skipped.
+    assert_eq!(
+        accept("x-webkit-deflate-frame, PerMessage-Deflate; Client_Max_Window_Bits").as_deref(),
+        Some("permessage-deflate")
+    );
+    assert_eq!(accept("x-webkit-deflate-frame"), None);
+    assert_eq!(accept(""), None);
+}
+
+#[test]
+fn first_acceptable_offer_wins() {
+    let header = "permessage-deflate; server_max_window_bits=10, \
+                  permessage-deflate; foo, \
+                  permessage-deflate; client_no_context_takeover, \
+                  permessage-deflate";
+    assert_eq!(
+        accept(header).as_deref(),
+        Some("permessage-deflate; client_no_context_takeover")
+    );
+    let offers = parse_offers(header).unwrap();
+    assert_eq!(offers.len(), 4);
+    assert_eq!(offers[1], Err(ParamError::Unknown("foo".into())));
+}
+
+#[test]
+fn server_config_adds_its_own_flags() {
+    let config = ServerConfig {
+        server_no_context_takeover: true,
+        client_no_context_takeover: true,
+    };
+    let agreed = config.accept("permessage-deflate").unwrap().unwrap();
+    assert_eq!(
+        agreed.response_header(),
+        "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+    );
+}
+
+#[test]
+fn invalid_offers_are_declined() {
+    use ParamError::*;
+    let cases: &[(&str, ParamError)] = &[
+        ("permessage-deflate; foo", Unknown("foo".into())),
+        ("permessage-deflate; foo=1", Unknown("foo".into())),
+        (
+            "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+            Duplicate("server_no_context_takeover".into()),
+        ),
+        (
+            "permessage-deflate; client_max_window_bits; client_max_window_bits=10",
+            Duplicate("client_max_window_bits".into()),
+        ),
+        (
+            "permessage-deflate; server_no_context_takeover=1",
+            InvalidValue("server_no_context_takeover".into()),
+        ),
+        (
+            "permessage-deflate; client_no_context_takeover=true",
+            InvalidValue("client_no_context_takeover".into()),
+        ),
+        (
+            "permessage-deflate; server_max_window_bits",
+            InvalidValue("server_max_window_bits".into()),
+        ),
+    ];
+    for (header, want) in cases {
+        assert_eq!(
+            parse_offers(header).unwrap(),
+            [Err(want.clone())],
+            "{header}"
+        );
+        assert_eq!(accept(header), None, "{header}");
+    }
+    for bad in ["7", "16", "08", "015", "1a", "255", "256", "-9", "9.0"] {
+        for name in ["server_max_window_bits", "client_max_window_bits"] {
+            let header = format!("permessage-deflate; {name}={bad}");
+            assert_eq!(
+                parse_offers(&header),
+                Ok(vec![Err(InvalidValue(name.into()))]),
+                "{header}"
+            );
+        }
+    }
+    for good in 8..=15u8 {
+        let header = format!("permessage-deflate; client_max_window_bits={good}");
+        assert_eq!(
+            parse_offers(&header).unwrap()[0]
+                .as_ref()
+                .unwrap()
+                .client_max_window_bits,
+            ClientWindowBits::Limit(good)
+        );
+    }
+}
+
+#[test]
+fn malformed_headers_are_errors() {
+    let cases: &[(&str, HeaderError)] = &[
+        (";", HeaderError::ExpectedToken { at: 0 }),
+        ("permessage-deflate;", HeaderError::ExpectedToken { at: 19 }),
+        (
+            "permessage-deflate; =15",
+            HeaderError::ExpectedToken { at: 20 },
+        ),
+        ("permessage-deflate; a=", HeaderError::BadValue { at: 22 }),
+        (
+            "permessage-deflate; a=\"\"",
+            HeaderError::BadValue { at: 22 },
+        ),
+        (
+            "permessage-deflate; a=\"1 2\"",
+            HeaderError::BadValue { at: 22 },
+        ),
+        (
+            "permessage-deflate; a=\"15",
+            HeaderError::BadValue { at: 22 },
+        ),
+        ("permessage deflate", HeaderError::UnexpectedChar { at: 11 }),
+        (
+            "permessage-deflate; a b",
+            HeaderError::UnexpectedChar { at: 22 },
+        ),
+        ("per\u{e9}", HeaderError::UnexpectedChar { at: 3 }),
+    ];
+    for (header, want) in cases {
+        assert_eq!(parse_extensions(header), Err(*want), "{header:?}");
+        assert_eq!(ServerConfig::default().accept(header), Err(*want));
+        assert!(want.to_string().contains("RFC 6455 §9.1"));
+    }
+    // Whitespace, empty list elements and escapes in quoted strings are fine.
+    let exts = parse_extensions(" a ;b = \"1\\5\" , ,c\t").unwrap();
+    assert_eq!(exts.len(), 2);
+    assert_eq!(exts[0].params[0].0, "b");
+    assert_eq!(exts[0].params[0].1.as_deref(), Some("15"));
+    assert_eq!(exts[1].name, "c");
+}
+
+#[test]
+fn client_offer_and_response() {
+    let offer = ClientOffer::default();
+    assert_eq!(offer.offer_header(), "permessage-deflate");
+    assert_eq!(offer.validate_response(None), Ok(None));
+    let agreed = offer
+        .validate_response(Some("permessage-deflate; server_max_window_bits=10"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(agreed.params.server_max_window_bits, Some(10));
+    assert_eq!(
+        offer.validate_response(Some("permessage-deflate; client_max_window_bits=10")),
+        Err(ResponseError::UnrequestedClientWindowBits)
+    );
+    assert!(matches!(
+        offer.validate_response(Some("permessage-deflate; client_max_window_bits")),
+        Err(ResponseError::Param(ParamError::InvalidValue(_)))
+    ));
+    assert_eq!(
+        offer.validate_response(Some("x-foo")),
+        Err(ResponseError::UnexpectedExtension("x-foo".into()))
+    );
+    assert_eq!(
+        offer.validate_response(Some("permessage-deflate, permessage-deflate")),
+        Err(ResponseError::UnexpectedExtension(
+            "permessage-deflate".into()
+        ))
+    );
+    assert!(matches!(
+        offer.validate_response(Some("permessage-deflate; bar")),
+        Err(ResponseError::Param(ParamError::Unknown(_)))
+    ));
+    assert!(matches!(
+        offer.validate_response(Some("permessage-deflate;")),
+        Err(ResponseError::Header(_))
+    ));
+
+    let strict = ClientOffer {
+        server_no_context_takeover: true,
+        client_no_context_takeover: true,
+    };
+    assert_eq!(
+        strict.offer_header(),
+        "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+    );
+    assert_eq!(
+        strict.validate_response(Some("permessage-deflate")),
+        Err(ResponseError::MissingServerNoContextTakeover)
+    );
+}
+
+#[test]
+fn client_and_server_agree_end_to_end() {
+    for offer in [
+        ClientOffer::default(),
+        ClientOffer {
+            server_no_context_takeover: true,
+            client_no_context_takeover: false,
+        },
+        ClientOffer {
+            server_no_context_takeover: false,
+            client_no_context_takeover: true,
+        },
+    ] {
+        let server = ServerConfig::default()
+            .accept(&offer.offer_header())
+            .unwrap()
+            .unwrap();
+        let client = offer
+            .validate_response(Some(&server.response_header()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(client, server);
+        let mut c_tx = client.client_deflater();
+        let mut s_rx = server.client_inflater();
+        let mut s_tx = server.server_deflater();
+        let mut c_rx = client.server_inflater();
+        for msg in corpus() {
+            assert_eq!(inflate(&mut s_rx, &compress(&mut c_tx, &msg)).unwrap(), msg);
+            assert_eq!(inflate(&mut c_rx, &compress(&mut s_tx, &msg)).unwrap(), msg);
+        }
+    }
+}
+
+#[test]
+fn params_default_is_the_plain_offer() {
+    assert_eq!(
+        parse_offers("permessage-deflate").unwrap(),
+        [Ok(Params::default())]
+    );
+}
