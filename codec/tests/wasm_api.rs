@@ -618,3 +618,54 @@ fn encoder_roles_close_codes_and_headers() {
             && !util::is_valid_close_code(1000.5)
     );
 }
+
+/// RFC 7692 §7.2.3.1: "Hello", compressed in one unfragmented message.
+const HELLO_DEFLATED: [u8; 7] = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+
+#[wasm_bindgen_test]
+fn permessage_deflate_in_the_browser() {
+    use wsprism::wasm::deflate::{compress_message, inflate_message, Deflater, Inflater};
+
+    // One-shot helpers: the RFC's bytes both ways.
+    let wire = compress_message("Hello".into(), JsValue::UNDEFINED).unwrap();
+    assert_eq!(wire.to_vec(), HELLO_DEFLATED);
+    let text = inflate_message(u8a(&HELLO_DEFLATED), JsValue::UNDEFINED).unwrap();
+    assert_eq!(text.to_vec(), b"Hello");
+    // Bounded: 64 KiB of zeros does not inflate past a 1 KiB limit (1009).
+    let bomb = compress_message(u8a(&[0; 65536]), JsValue::UNDEFINED).unwrap();
+    let err = inflate_message(bomb.into(), obj(&[("maxSize", 1024.into())])).unwrap_err();
+    assert_eq!(Reflect::get(&err, &"closeCode".into()).unwrap(), 1009);
+
+    // Context takeover (§7.2.3.2): the second "Hello" is a back-reference.
+    let mut tx = Deflater::new(JsValue::UNDEFINED).unwrap();
+    let mut rx = Inflater::new(JsValue::UNDEFINED).unwrap();
+    for expected in [&HELLO_DEFLATED[..], &[0xf2, 0x00, 0x11, 0x00, 0x00]] {
+        let wire = tx.compress("Hello".into()).unwrap();
+        assert_eq!(wire.to_vec(), expected);
+        assert_eq!(rx.decompress(wire.into()).unwrap().to_vec(), b"Hello");
+    }
+
+    // decodeFrame: RSV1 is an error unless deflate is negotiated; then it is inflated.
+    let frame: Vec<u8> = [&[0xc1, 0x07][..], &HELLO_DEFLATED].concat();
+    let strict = decode_frame(&frame, JsValue::UNDEFINED).unwrap();
+    assert!(!Reflect::get(&strict, &"error".into()).unwrap().is_null());
+    let view = decode_frame(&frame, obj(&[("perMessageDeflate", true.into())])).unwrap();
+    assert!(Reflect::get(&view, &"error".into()).unwrap().is_null());
+    assert_eq!(Reflect::get(&view, &"text".into()).unwrap(), "Hello");
+    assert_eq!(
+        bytes(&Reflect::get(&view, &"inflated".into()).unwrap()),
+        b"Hello"
+    );
+
+    // The streaming Decoder inflates and flags the message.
+    let mut dec = Decoder::new(obj(&[
+        ("role", "client".into()),
+        ("perMessageDeflate", true.into()),
+    ]))
+    .unwrap();
+    let events = dec.push(u8a(&frame)).unwrap();
+    assert_eq!(
+        stringify(&events.into()),
+        r#"[{"type":"text","data":"Hello","compressed":true}]"#
+    );
+}

@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import zlib from "node:zlib";
 import {
   DESKTOP, PHONE, fromHex, launchBrowser, openPage, screenshot, startServer,
 } from "./helpers.mjs";
@@ -222,6 +223,10 @@ test("decode: pasted frames in any notation; broken and partial ones say why", a
     { hex: "88 01 03", kind: "close-too-short", code: 1002, section: "5.5.1" },
     { hex: "82 7f 80 00 00 00 00 00 00 00", kind: "invalid-payload-length", code: 1002, section: "5.2" },
   ];
+  // These are read without an extension: the permessage-deflate toggle (which turns on by
+  // itself for RSV1 input) is set off by hand, so RSV1 is the §5.2 error.
+  await page.check("#d-deflate");
+  await page.uncheck("#d-deflate");
   for (const b of broken) {
     await paste(b.hex);
     const s = await status(page) ?? "";
@@ -270,22 +275,36 @@ test("live: the browser's own masked frame, the echo, a ping, fragments and a cl
   await inFrame.click();
   const wire = fromHex(await page.getAttribute("#hexdump", "data-frame-hex") ?? "");
   const text = new TextEncoder().encode(message);
-  assert.equal(wire[0], 0x81, "FIN + text");
-  assert.equal(wire[1], 0x80 | text.length, "MASK + 7-bit length");
   const key = wire.subarray(2, 6);
   const unmasked = wire.subarray(6).map((b, i) => b ^ key[i % 4]);
-  assert.deepEqual(unmasked, text);
-  assert.notDeepEqual(wire.subarray(6), text, "the payload travels masked");
-  assert.equal(await page.textContent("[data-testid=payload-text]"), message);
+  if (wire[0] & 0x40) {
+    // permessage-deflate was negotiated and Chromium compressed the message (RFC 7692).
+    assert.equal(wire[0], 0xc1, "FIN + RSV1 + text");
+    assert.equal(wire[1], 0x80 | unmasked.length, "MASK + 7-bit length");
+    assert.deepEqual(new Uint8Array(inflateRaw(unmasked)), text);
+    assert.equal(await page.textContent("[data-testid=inflated-text]"), message);
+  } else {
+    assert.equal(wire[0], 0x81, "FIN + text");
+    assert.equal(wire[1], 0x80 | text.length, "MASK + 7-bit length");
+    assert.deepEqual(unmasked, text);
+    assert.equal(await page.textContent("[data-testid=payload-text]"), message);
+  }
+  assert.notDeepEqual(wire.subarray(6), unmasked, "the payload travels masked");
   assert.match(await page.textContent("#summary") ?? "", /masked/);
-  assert.equal(await page.$$eval("#masking tbody tr", (r) => r.length), text.length);
+  assert.equal(await page.$$eval("#masking tbody tr", (r) => r.length), unmasked.length);
   await screenshot(page, "live-browser-frame");
 
   // The echo: the same payload, unmasked, from the server.
   await echo.click();
   const out = fromHex(await page.getAttribute("#hexdump", "data-frame-hex") ?? "");
-  assert.deepEqual([...out.subarray(0, 2)], [0x81, text.length]);
-  assert.deepEqual(out.subarray(2), text);
+  if (out[0] & 0x40) {
+    assert.deepEqual([...out.subarray(0, 2)], [0xc1, out.length - 2]);
+    assert.deepEqual(new Uint8Array(inflateRaw(out.subarray(2))), text);
+    assert.equal(await page.textContent("[data-testid=inflated-text]"), message);
+  } else {
+    assert.deepEqual([...out.subarray(0, 2)], [0x81, text.length]);
+    assert.deepEqual(out.subarray(2), text);
+  }
 
   // A ping from the server, and the pong the browser answers with by itself (§5.5.2).
   await page.fill("#l-ping", "are you there?");
@@ -310,15 +329,20 @@ test("live: the browser's own masked frame, the echo, a ping, fragments and a cl
   const n = await frags.count();
   /** @type {number[]} */
   const firstBytes = [];
-  let joined = "";
+  /** @type {Uint8Array[]} */
+  const parts = [];
   for (let i = 1; i < n; i++) { // 0 is the echo above
     await frags.nth(i).click();
     const w = fromHex(await page.getAttribute("#hexdump", "data-frame-hex") ?? "");
     firstBytes.push(w[0]);
-    joined += new TextDecoder().decode(w.subarray(2));
+    parts.push(w.subarray(2));
   }
-  assert.deepEqual(firstBytes, [0x01, 0x00, 0x80]);
-  assert.equal(joined, fragText);
+  // With permessage-deflate the first frame may carry RSV1 (compressed message, RFC 7692
+  // §6: first frame only); the payloads then join into one compressed message.
+  const compressedFrags = (firstBytes[0] & 0x40) !== 0;
+  assert.deepEqual(firstBytes, [compressedFrags ? 0x41 : 0x01, 0x00, 0x80]);
+  const joined = Buffer.concat(parts);
+  assert.equal((compressedFrags ? inflateRaw(joined) : joined).toString(), fragText);
 
   // A close from the server. The browser answers with its own close frame, which the
   // server cannot report: nothing may follow its close frame (§5.5.1).
@@ -343,6 +367,95 @@ test("live: the browser's own masked frame, the echo, a ping, fragments and a cl
   await page.click("#l-connect");
   await page.waitForSelector('#l-status[data-state="idle"]', { timeout: 10000 });
   assert.match(await page.textContent("#l-status") ?? "", /Closed: 1000.*, clean/);
+  await done();
+});
+
+/** RFC 7692 §7.2.2: inflates a compressed message payload, independently of the page. */
+function inflateRaw(/** @type {Uint8Array} */ payload) {
+  const data = Buffer.concat([payload, Buffer.from([0x00, 0x00, 0xff, 0xff])]);
+  return zlib.inflateRawSync(data, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+}
+
+test("permessage-deflate: the RFC 7692 compressed “Hello” built and decoded, shown inflated", async () => {
+  const { page, done } = await open("build");
+  await build(page, { opcode: 1, text: "Hello" });
+  await page.check("#b-compress");
+  // RFC 7692 §7.2.3.1: FIN + RSV1 + text, unmasked, 7 bytes of DEFLATE data.
+  assert.equal(await page.getAttribute("#b-out", "data-hex"), "c107f248cdc9c90700");
+  assert.equal(await page.getAttribute("#hexdump", "data-frame-hex"), "c107f248cdc9c90700");
+  assert.ok(await page.isChecked("#b-rsv1"), "RSV1 set by the compress option");
+  assert.match(await status(page) ?? "", /Valid frame/);
+  assert.equal(await page.textContent("[data-testid=compressed-hex]"), "f2 48 cd c9 c9 07 00");
+  assert.equal(await page.textContent("[data-testid=inflated-text]"), "Hello");
+  await screenshot(page, "build-deflate-hello");
+  // Masked, as a browser sends it: the payload under the mask is the same compressed bytes.
+  await page.setChecked("#b-mask", true);
+  await page.fill("#b-key", "37fa213d");
+  const masked = fromHex(await page.getAttribute("#b-out", "data-hex") ?? "");
+  assert.deepEqual([...masked.subarray(0, 2)], [0xc1, 0x87]);
+  assert.equal(inflateRaw(masked.subarray(6).map((b, i) => b ^ [0x37, 0xfa, 0x21, 0x3d][i % 4])).toString(), "Hello");
+  assert.equal(await page.textContent("[data-testid=inflated-text]"), "Hello");
+  // Off again: no RSV1, the plain RFC 6455 frame.
+  await page.setChecked("#b-mask", false);
+  await page.uncheck("#b-compress");
+  await page.uncheck("#b-rsv1");
+  assert.equal(await page.getAttribute("#b-out", "data-hex"), RFC_5_7.unmaskedHello);
+
+  // The decode pane: RSV1 input turns the toggle on; off, RSV1 is the §5.2 error again.
+  await page.click("#tab-decode");
+  await page.fill("#d-input", "c1 07 f2 48 cd c9 c9 07 00");
+  assert.ok(await page.isChecked("#d-deflate"));
+  assert.match(await status(page) ?? "", /Valid frame/);
+  assert.equal(await page.textContent("[data-testid=inflated-text]"), "Hello");
+  assert.equal(await page.textContent("[data-testid=compressed-hex]"), "f2 48 cd c9 c9 07 00");
+  await page.uncheck("#d-deflate");
+  assert.match(await page.textContent("[data-testid=error]") ?? "", /^reserved-bits-set /);
+  // RSV1 on a ping is misplaced even with the extension (RFC 7692 §6.1).
+  await page.check("#d-deflate");
+  await page.fill("#d-input", "c9 00");
+  assert.match(await status(page) ?? "", /close code 1002 · RFC 7692 §6\.1/);
+  await done();
+});
+
+test("live: permessage-deflate, the browser's compressed frames shown inflated", async () => {
+  const { page, done } = await open("live");
+  await page.click("#l-connect");
+  await page.waitForSelector('#l-status[data-state="open"]', { timeout: 10000 });
+  const extensions = await page.getAttribute("#l-status", "data-extensions") ?? "";
+  const message = "Compress me, Chromium: compress me, compress me. ✓";
+  // Twice: the second message may refer back to the first (context takeover).
+  for (let i = 0; i < 2; i++) {
+    await page.fill("#l-message", message);
+    await page.click("#l-send");
+  }
+  const inFrames = page.locator('#l-timeline button[data-dir="in"][data-opcode="1"]');
+  await page.waitForFunction(() => document.querySelectorAll('#l-timeline button[data-dir="in"][data-opcode="1"]').length >= 2, null, { timeout: 10000 });
+  if (!/permessage-deflate/.test(extensions)) {
+    console.log(`[live] SKIPPED the deflate assertions: the server negotiated no permessage-deflate (ws.extensions = "${extensions}"); checked that frames are uncompressed instead`);
+    await inFrames.first().click();
+    const wire = fromHex(await page.getAttribute("#hexdump", "data-frame-hex") ?? "");
+    assert.equal(wire[0], 0x81, "no RSV1 without the extension");
+  } else {
+    const text = new TextEncoder().encode(message);
+    for (let i = 0; i < 2; i++) {
+      await inFrames.nth(i).click();
+      const wire = fromHex(await page.getAttribute("#hexdump", "data-frame-hex") ?? "");
+      assert.equal(wire[0] & 0x40, 0x40, `message ${i + 1}: RSV1 (compressed)`);
+      assert.equal(wire[1] & 0x80, 0x80, "masked");
+      assert.equal(await page.textContent("[data-testid=inflated-text]"), message, `message ${i + 1} inflated`);
+      if (i === 0) {
+        // The first message stands alone: inflate it here too, apart from the page.
+        const len = wire[1] & 0x7f;
+        assert.ok(len < 126);
+        const key = wire.subarray(2, 6);
+        const payload = wire.subarray(6).map((b, j) => b ^ key[j % 4]);
+        assert.deepEqual(new Uint8Array(inflateRaw(payload)), text);
+        await screenshot(page, "live-deflate-frame");
+      }
+    }
+  }
+  await page.click("#l-connect");
+  await page.waitForSelector('#l-status[data-state="idle"]', { timeout: 10000 });
   await done();
 });
 

@@ -2,7 +2,14 @@
 // export has a usable type (no `any` leaks into what the caller sees).
 import {
   Decoder,
+  Deflater,
   Encoder,
+  Inflater,
+  compressMessage,
+  deflateRaw,
+  inflateMessage,
+  parseExtensionOffers,
+  type ExtensionOffer,
   acceptKey,
   closeCodeName,
   decodeClosePayload,
@@ -95,4 +102,23 @@ const parsed: ClosePayload | null = decodeClosePayload(payload);
 const name: string | undefined = closeCodeName(1001);
 const ok: boolean = isValidCloseCode(1001) && isValidUtf8(new Uint8Array([0x68, 0x69]));
 
+// permessage-deflate (RFC 7692).
+const hello: Uint8Array = compressMessage("Hello", { noContextTakeover: true });
+const raw: Uint8Array = deflateRaw(new Uint8Array([1, 2, 3]));
+const back: Uint8Array = inflateMessage(hello, { maxSize: 1024 });
+const tx = new Deflater({ noContextTakeover: false });
+const rx = new Inflater({ maxSize: 1 << 20 });
+const round: Uint8Array = rx.decompress(tx.compress("Hello"));
+tx.free();
+rx.free();
+const offers: ExtensionOffer[] = parseExtensionOffers("permessage-deflate; client_max_window_bits");
+const clientBits: number | true | null = offers[0]?.ok ? offers[0].params.clientMaxWindowBits : null;
+const inflatingDecoder = new Decoder({ role: "client", perMessageDeflate: { noContextTakeover: true } });
+const compressedFlag: boolean = inflatingDecoder
+  .push(new Uint8Array([0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]))
+  .some((ev: DecoderEvent) => ev.type === "text" && ev.compressed === true);
+inflatingDecoder.free();
+const inflatedView: Uint8Array | null = decodeFrame(hello, { perMessageDeflate: true }).inflated;
+
+export { back, clientBits, compressedFlag, inflatedView, raw, round };
 export { accept, closed, encoding, failed, frames, header, kind, length, masked, name, ok, parsed, span, text, validKey, views };

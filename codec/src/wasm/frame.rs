@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use js_sys::{Array, Object, Uint8Array};
 use wasm_bindgen::prelude::*;
 
+use super::deflate::DEFAULT_MAX_INFLATED;
 use super::js::{
     bool_opt, bytes_of, bytes_out, error_info, get, key_of, options, protocol_error, role_opt,
     rsv_opt, set, size_opt, span, type_error, u64_to_js, uint8,
@@ -15,6 +16,7 @@ use super::js::{
 use super::random::masking_key;
 use crate::close::{self, CloseCode};
 use crate::decoder::FrameDecoder;
+use crate::deflate::{Inflater, RSV1};
 use crate::encoder::encode_with_header;
 use crate::header::{header_len_from_second_byte, FrameHeader, LengthEncoding, MAX_PAYLOAD_LEN};
 use crate::mask::apply_mask;
@@ -125,16 +127,21 @@ struct Rules {
     role: Option<Role>,
     max_frame_len: u64,
     allowed_rsv: u8,
+    /// RFC 7692 negotiated: RSV1 means "compressed" on a data message's first frame.
+    per_message_deflate: bool,
 }
 
 impl Rules {
     fn from_js(opts: &JsValue) -> Result<Rules, JsValue> {
         let opts = options(opts, "decodeFrame's options")?;
         let opts: JsValue = opts.map(Into::into).unwrap_or(JsValue::UNDEFINED);
+        let per_message_deflate = bool_opt(&opts, "perMessageDeflate", false)?;
+        let rsv1 = if per_message_deflate { RSV1 } else { 0 };
         Ok(Rules {
             role: role_opt(&opts, false)?,
             max_frame_len: size_opt(&opts, "maxFrameSize")?.unwrap_or(MAX_PAYLOAD_LEN),
-            allowed_rsv: rsv_opt(&opts)?,
+            allowed_rsv: rsv_opt(&opts)? | rsv1,
+            per_message_deflate,
         })
     }
 }
@@ -292,7 +299,12 @@ fn view(bytes: &[u8], base: u64, rules: &Rules) -> View {
     set(&o, "complete", complete);
     set(&o, "bytesNeeded", (payload_len - have as u64) as f64);
     if complete {
-        if let Err(e) = payload_rule(&header, &plain, &o) {
+        let rule = if rules.per_message_deflate && header.rsv1 {
+            compressed_rule(&header, &plain, &o)
+        } else {
+            payload_rule(&header, &plain, &o)
+        };
+        if let Err(e) = rule {
             error = error.or(Some(e));
         }
     }
@@ -306,7 +318,7 @@ fn view(bytes: &[u8], base: u64, rules: &Rules) -> View {
 }
 
 /// Every field of a `FrameView` that may be unknown (`null`) for a partial frame.
-const FIELDS: [&str; 22] = [
+const FIELDS: [&str; 23] = [
     "fin",
     "rsv1",
     "rsv2",
@@ -325,6 +337,7 @@ const FIELDS: [&str; 22] = [
     "maskedPayload",
     "payload",
     "text",
+    "inflated",
     "closeCode",
     "closeCodeName",
     "closeReason",
@@ -345,7 +358,33 @@ fn header_rule(header: &FrameHeader, header_bytes: &[u8], rules: &Rules) -> Resu
     let mut copy = [0u8; crate::header::MAX_HEADER_LEN];
     let copy = &mut copy[..header_bytes.len()];
     copy.copy_from_slice(header_bytes);
-    decoder.decode(copy).map(|_| ())
+    decoder.decode(copy)?;
+    // RFC 7692 §6.1: the "Per-Message Compressed" bit belongs on a data message's first
+    // frame only.
+    let data_start = matches!(header.opcode, OpCode::Text | OpCode::Binary);
+    if rules.per_message_deflate && header.rsv1 && !data_start {
+        return Err(Error::MisplacedPerMessageRsv { bits: RSV1 });
+    }
+    Ok(())
+}
+
+/// The payload of a compressed frame (RSV1 under permessage-deflate, RFC 7692 §6). A whole
+/// message in one frame is inflated with a fresh inflater (as if without context takeover:
+/// a frame alone carries no earlier context) into `inflated`, and a text message's inflated
+/// text is checked (§8.1) and shown as `text`. A first fragment is not checked: its
+/// message is compressed as a whole.
+fn compressed_rule(header: &FrameHeader, payload: &[u8], o: &Object) -> Result<(), Error> {
+    if !header.fin {
+        return Ok(());
+    }
+    let mut out = Vec::new();
+    Inflater::new(true).decompress(payload, &mut out, DEFAULT_MAX_INFLATED)?;
+    set(o, "inflated", uint8(&out));
+    if header.opcode == OpCode::Text {
+        let text = core::str::from_utf8(&out).map_err(|_| Error::InvalidUtf8)?;
+        set(o, "text", text);
+    }
+    Ok(())
 }
 
 /// The rules a whole payload can break on its own: close payloads (§5.5.1, §7.4) and UTF-8

@@ -29,6 +29,7 @@ pub fn error_info(e: &Error) -> JsValue {
     set(&o, "kind", e.kind());
     set(&o, "closeCode", e.close_code().0);
     set(&o, "rfcSection", e.rfc_section());
+    set(&o, "rfc", e.rfc());
     set(&o, "message", e.to_string());
     o.into()
 }

@@ -10,6 +10,7 @@
 //! |---|---|---|
 //! | `encodeFrame`, `decodeFrame`, `decodeFrames` | [`frame`] | one frame in full detail (the playground's view) |
 //! | `Decoder` | [`stream`] | streaming decoder for a role: chunks in, messages out |
+//! | `compressMessage`, `inflateMessage`, `Deflater`, `Inflater`, `parseExtensionOffers` | [`deflate`] | RFC 7692 permessage-deflate |
 //! | `Encoder` | [`encode`] | fast per-role frame writer (random masking keys for clients) |
 //! | `mask`, `acceptKey`, `isValidKey`, `encodeClosePayload`, `decodeClosePayload`, `isValidUtf8`, ... | [`util`] | the codec's helpers |
 //!
@@ -25,6 +26,8 @@
 // The crate's `#![forbid(unsafe_code)]` holds here too: wasm-bindgen 0.2.130's generated
 // shims pass it, and the bindings contain no `unsafe` of their own.
 
+#[cfg(feature = "deflate")]
+pub mod deflate;
 pub mod encode;
 pub mod frame;
 mod js;

@@ -19,9 +19,10 @@ use super::js::{
     bool_opt, bytes_out, options, protocol_error, role_opt, rsv_opt, set, size_opt, type_error,
     u64_to_js,
 };
+use crate::deflate;
 use crate::header::{header_len_from_second_byte, FrameHeader, MAX_HEADER_LEN};
-use crate::message::{self, DecoderConfig, Message};
-use crate::{Error, Role};
+use crate::message::{self, DecoderConfig, Incoming, Message};
+use crate::{Error, OpCode, Role};
 
 #[wasm_bindgen]
 extern "C" {
@@ -37,6 +38,8 @@ extern "C" {
     fn set_code(this: &Event, v: u16);
     #[wasm_bindgen(method, setter = "reason")]
     fn set_reason(this: &Event, v: &str);
+    #[wasm_bindgen(method, setter = "compressed")]
+    fn set_compressed(this: &Event, v: bool);
 }
 
 /// The `type` strings, made once per instance instead of once per message.
@@ -118,6 +121,42 @@ impl Sink<'_> {
             }
         });
         self.events.push(&ev);
+    }
+
+    /// A message that arrived compressed (RSV1, RFC 7692 §6), once inflated and checked:
+    /// the same object as [`Sink::message`] makes, plus `compressed: true`.
+    fn inflated(&self, m: &Message<'_>) {
+        self.message(m);
+        let last = self.events.get(self.events.length() - 1);
+        last.unchecked_ref::<Event>().set_compressed(true);
+    }
+}
+
+/// The receiving side of permessage-deflate for a `Decoder` (option `perMessageDeflate`).
+struct Inflate {
+    inflater: deflate::Inflater,
+    /// The inflated message, reused from message to message.
+    out: Vec<u8>,
+    /// The bound on an inflated message: the decoder's `maxMessageSize`.
+    max: usize,
+}
+
+impl Inflate {
+    /// RFC 7692 §7.2.2: inflates the assembled payload, then checks a text message's UTF-8
+    /// (RFC 6455 §8.1 applies to the inflated text).
+    fn message(&mut self, opcode: OpCode, payload: &[u8], sink: &Sink<'_>) -> Result<(), Error> {
+        self.out.clear();
+        self.inflater.decompress(payload, &mut self.out, self.max)?;
+        let m = if opcode == OpCode::Text {
+            Message::Text(core::str::from_utf8(&self.out).map_err(|_| Error::InvalidUtf8)?)
+        } else {
+            Message::Binary(&self.out)
+        };
+        sink.inflated(&m);
+        if self.out.capacity() > KEEP_INPUT {
+            self.out = Vec::new();
+        }
+        Ok(())
     }
 }
 
@@ -214,6 +253,8 @@ pub struct Decoder {
     zero_copy: bool,
     /// Present when frame events were asked for.
     frames: Option<HeaderScanner>,
+    /// Present when permessage-deflate was negotiated (option `perMessageDeflate`).
+    inflate: Option<Inflate>,
     failed: Option<Error>,
     /// The copy of the current chunk, reused from push to push.
     input: Vec<u8>,
@@ -225,7 +266,11 @@ const KEEP_INPUT: usize = 256 << 10;
 #[wasm_bindgen]
 impl Decoder {
     /// `options`: `{ role: "server" | "client", maxMessageSize = 64 MiB, maxFrameSize =
-    /// 16 MiB, allowedRsv = 0, frames = false }`. `role` is the end this decoder reads for: a
+    /// 16 MiB, allowedRsv = 0, frames = false, perMessageDeflate = false }`.
+    /// `perMessageDeflate: true | { noContextTakeover }` (RFC 7692, once negotiated): RSV1
+    /// on a message's first frame means compressed; such messages come out inflated (at most
+    /// `maxMessageSize` each, compressed or not) with `compressed: true`. `noContextTakeover`
+    /// is the peer's: whether its compressor resets for each message. `role` is the end this decoder reads for: a
     /// server reads masked frames from a client (§5.1). `frames: true` also reports each
     /// frame header as a `{ type: "frame", ... }` event, before the message it belongs to.
     #[wasm_bindgen(constructor)]
@@ -244,8 +289,18 @@ impl Decoder {
             allowed_rsv: rsv_opt(&opts)?,
         };
         let frames = bool_opt(&opts, "frames", false)?.then(HeaderScanner::default);
+        let inflate = deflate_opt(&opts)?.map(|nct| Inflate {
+            inflater: deflate::Inflater::new(nct),
+            out: Vec::new(),
+            max: usize::try_from(config.max_message_len).unwrap_or(usize::MAX),
+        });
+        let mut inner = message::Decoder::with_config(role, config);
+        if inflate.is_some() {
+            inner = inner.with_per_message_rsv(deflate::RSV1);
+        }
         Ok(Decoder {
-            inner: message::Decoder::with_config(role, config),
+            inner,
+            inflate,
             zero_copy: role == Role::Client,
             frames,
             failed: None,
@@ -283,8 +338,19 @@ impl Decoder {
             zero_copy: self.zero_copy,
         };
         let result = match &mut self.frames {
-            None => feed(&mut self.inner, &mut self.input, &sink),
-            Some(scanner) => feed_by_frame(&mut self.inner, scanner, &mut self.input, &sink),
+            None => feed(
+                &mut self.inner,
+                self.inflate.as_mut(),
+                &mut self.input,
+                &sink,
+            ),
+            Some(scanner) => feed_by_frame(
+                &mut self.inner,
+                self.inflate.as_mut(),
+                scanner,
+                &mut self.input,
+                &sink,
+            ),
         };
         if self.input.capacity() > KEEP_INPUT {
             self.input = Vec::new();
@@ -337,6 +403,7 @@ impl Decoder {
 /// decoder rejects gets no event).
 fn feed_by_frame(
     decoder: &mut message::Decoder,
+    mut inflate: Option<&mut Inflate>,
     scanner: &mut HeaderScanner,
     input: &mut [u8],
     sink: &Sink<'_>,
@@ -347,7 +414,7 @@ fn feed_by_frame(
         let piece = &mut input[at..at + n];
         at += n;
         match header {
-            None => feed(decoder, piece, sink)?,
+            None => feed(decoder, inflate.as_deref_mut(), piece, sink)?,
             Some(h) => {
                 // A zero-length frame completes its message along with its header: the
                 // frame event goes first.
@@ -357,7 +424,7 @@ fn feed_by_frame(
                     copy: sink.copy.clone(),
                     ..*sink
                 };
-                feed(decoder, piece, &holder)?;
+                feed(decoder, inflate.as_deref_mut(), piece, &holder)?;
                 sink.events.push(&frame_event(&h));
                 for ev in held.iter() {
                     sink.events.push(&ev);
@@ -369,16 +436,43 @@ fn feed_by_frame(
 }
 
 /// Runs `input` through the decoder, handing every completed message to `sink`.
-fn feed(decoder: &mut message::Decoder, input: &mut [u8], sink: &Sink<'_>) -> Result<(), Error> {
+fn feed(
+    decoder: &mut message::Decoder,
+    mut inflate: Option<&mut Inflate>,
+    input: &mut [u8],
+    sink: &Sink<'_>,
+) -> Result<(), Error> {
     let mut at = 0;
     loop {
-        let (used, msg) = decoder.decode(&mut input[at..])?;
+        let (used, msg) = decoder.decode_with_extensions(&mut input[at..])?;
         match msg {
-            Some(m) => {
-                sink.message(&m);
-                at += used;
-            }
+            Some(Incoming::Message(m)) => sink.message(&m),
+            Some(Incoming::Extension {
+                opcode, payload, ..
+            }) => match inflate.as_deref_mut() {
+                Some(inf) => inf.message(opcode, payload, sink)?,
+                // Unreachable: per-message bits are declared only along with an inflater.
+                None => sink.message(&Message::Binary(payload)),
+            },
             None => return Ok(()),
         }
+        at += used;
     }
+}
+
+/// The `perMessageDeflate` option: `None` when off, else the peer's `noContextTakeover`.
+fn deflate_opt(opts: &JsValue) -> Result<Option<bool>, JsValue> {
+    let v = super::js::get(opts, "perMessageDeflate");
+    if v.is_undefined() || v.is_null() || v.as_bool() == Some(false) {
+        return Ok(None);
+    }
+    if v.as_bool() == Some(true) {
+        return Ok(Some(false));
+    }
+    if !v.is_object() {
+        return Err(type_error(
+            "`perMessageDeflate` must be a boolean or { noContextTakeover }",
+        ));
+    }
+    Ok(Some(bool_opt(&v, "noContextTakeover", false)?))
 }

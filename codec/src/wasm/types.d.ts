@@ -13,14 +13,18 @@ export type ErrorKind =
   | "control-frame-too-long" | "unmasked-frame" | "masked-frame" | "invalid-payload-length"
   | "frame-too-large" | "message-too-large" | "unexpected-continuation"
   | "expected-continuation" | "invalid-utf8" | "close-too-short" | "invalid-close-code"
-  | "invalid-close-reason";
+  | "invalid-close-reason"
+  // RFC 7692 permessage-deflate
+  | "misplaced-per-message-rsv" | "invalid-compressed-data" | "decompressed-too-large";
 
 /** A broken rule, as data: what `decodeFrame` reports in `error` (nothing is thrown there). */
 export interface ProtocolErrorInfo {
   kind: ErrorKind;
   /** The close code to fail the connection with: 1002, 1007 or 1009. */
   closeCode: number;
-  /** The section of RFC 6455 that states the rule, e.g. "5.2". */
+  /** The RFC that states the rule: 6455, or 7692 for the permessage-deflate rules. */
+  rfc: 6455 | 7692;
+  /** The section of that RFC, e.g. "5.2". */
   rfcSection: string;
   /** The codec's description, ending with the RFC section. */
   message: string;
@@ -31,6 +35,7 @@ export interface WebSocketProtocolError extends Error {
   name: "WebSocketProtocolError";
   kind: ErrorKind;
   closeCode: number;
+  rfc: 6455 | 7692;
   rfcSection: string;
   /** From `Decoder.push`: the events completed in the same chunk before the violation. */
   events?: DecoderEvent[];
@@ -64,6 +69,12 @@ export interface DecodeFrameOptions {
   maxFrameSize?: number;
   /** RSV bits a negotiated extension defines, as in the first byte: 0x40 (RSV1), 0x20, 0x10. */
   allowedRsv?: number;
+  /**
+   * RFC 7692 permessage-deflate was negotiated: RSV1 is allowed (and an error on control and
+   * continuation frames, §6.1); a compressed single-frame message is inflated into
+   * `inflated` (a fresh inflater: no earlier context) and a text one shown as `text`.
+   */
+  perMessageDeflate?: boolean;
 }
 
 /** A byte range `[start, end)` in the bytes given to `decodeFrame(s)`. */
@@ -116,6 +127,8 @@ export interface FrameView {
   payload: Uint8Array | null;
   /** A complete text frame's payload, when it is valid UTF-8 on its own. */
   text: string | null;
+  /** With `perMessageDeflate`: a compressed (RSV1, FIN) frame's payload, inflated. */
+  inflated: Uint8Array | null;
   /** A complete close frame's status code (shown even when it may not be sent). */
   closeCode: number | null;
   closeCodeName: string | null;
@@ -136,10 +149,17 @@ export interface DecoderOptions {
   allowedRsv?: number;
   /** Also report every frame header as a `FrameEvent`. Default false. */
   frames?: boolean;
+  /**
+   * RFC 7692 permessage-deflate was negotiated: messages whose first frame has RSV1 come out
+   * inflated (at most `maxMessageSize`), with `compressed: true`. `noContextTakeover` is the
+   * sending peer's (its compressor resets for each message). Default false.
+   */
+  perMessageDeflate?: boolean | { noContextTakeover?: boolean };
 }
 
-export interface TextMessage { type: "text"; data: string }
-export interface BinaryMessage { type: "binary"; data: Uint8Array }
+/** `compressed: true` when the message arrived compressed (permessage-deflate). */
+export interface TextMessage { type: "text"; data: string; compressed?: true }
+export interface BinaryMessage { type: "binary"; data: Uint8Array; compressed?: true }
 export interface PingMessage { type: "ping"; data: Uint8Array }
 export interface PongMessage { type: "pong"; data: Uint8Array }
 /** `code` is 1005 when the close frame carried no status code (as browsers report it). */
@@ -167,3 +187,36 @@ export interface EncoderOptions {
 
 /** A parsed close payload. */
 export interface ClosePayload { code: number; reason: string }
+
+/** Options of `compressMessage` and `new Deflater(...)`. */
+export interface DeflateOptions {
+  /** Reset the compressor after each message (RFC 7692 §7.1.1). Default false. */
+  noContextTakeover?: boolean;
+}
+
+/** Options of `inflateMessage`. */
+export interface InflateOptions {
+  /** Largest inflated size; beyond it a `WebSocketProtocolError` with close code 1009. Default 64 MiB. */
+  maxSize?: number;
+}
+
+/** Options of `new Inflater(...)`. */
+export interface InflaterOptions extends InflateOptions {
+  /** The peer resets its compressor for each message: drop the window after each. Default false. */
+  noContextTakeover?: boolean;
+}
+
+/** The parameters of a valid permessage-deflate offer (RFC 7692 §7.1). */
+export interface PerMessageDeflateParams {
+  serverNoContextTakeover: boolean;
+  clientNoContextTakeover: boolean;
+  /** 8-15, or null when absent. */
+  serverMaxWindowBits: number | null;
+  /** null when absent, true when present without a value, else 8-15. */
+  clientMaxWindowBits: number | true | null;
+}
+
+/** One permessage-deflate element of a `Sec-WebSocket-Extensions` header. */
+export type ExtensionOffer =
+  | { ok: true; params: PerMessageDeflateParams }
+  | { ok: false; error: string };

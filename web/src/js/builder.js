@@ -23,6 +23,7 @@ import { CLOSE_CODES, OPCODE_GROUPS, opcodeLabel } from "./opcodes.js";
  * @property {string} [reason]
  * @property {number} [fillLength]
  * @property {string} [fillByte]
+ * @property {boolean} [compress]  permessage-deflate: compress the payload, set RSV1
  */
 
 /** The examples of RFC 6455 §5.7, and a few more. */
@@ -37,6 +38,7 @@ export const PRESETS = [
   { label: "§5.7 256 bytes binary in a single unmasked frame", opcode: 2, mode: "fill", fillLength: 256, fillByte: "00" },
   { label: "§5.7 64 KiB binary in a single unmasked frame", opcode: 2, mode: "fill", fillLength: 65536, fillByte: "00" },
   { label: "Close 1000 with a reason, masked", opcode: 8, key: "0a1b2c3d", mode: "close", code: 1000, reason: "bye" },
+  { label: "RFC 7692 §7.2.3.1 A compressed “Hello” (permessage-deflate)", opcode: 1, mode: "text", text: "Hello", compress: true },
   { label: "Text with non-ASCII characters, masked", opcode: 1, key: "d3adb33f", mode: "text", text: "héllo wörld ✓" },
 ];
 
@@ -55,6 +57,7 @@ export class Builder {
     this.preset = byId("b-preset", HTMLSelectElement);
     this.fin = byId("b-fin", HTMLInputElement);
     this.rsv = [1, 2, 3].map((k) => byId(`b-rsv${k}`, HTMLInputElement));
+    this.compress = byId("b-compress", HTMLInputElement);
     this.opcode = byId("b-opcode", HTMLSelectElement);
     this.mask = byId("b-mask", HTMLInputElement);
     this.key = byId("b-key", HTMLInputElement);
@@ -105,6 +108,7 @@ export class Builder {
     this.preset.value = String(i);
     this.fin.checked = p.fin ?? true;
     for (const r of this.rsv) r.checked = false;
+    this.compress.checked = p.compress ?? false;
     this.opcode.value = String(p.opcode);
     this.mask.checked = Boolean(p.key);
     if (p.key) this.key.value = toHex(parseHex(p.key));
@@ -175,8 +179,14 @@ export class Builder {
         return this.fail(this.key, `A masking key is exactly 4 bytes (8 hex digits); this is ${maskKey.length}.`);
       }
     }
-    const payload = this.payload();
-    if (payload === null) return;
+    const plain = this.payload();
+    if (plain === null) return;
+    // RFC 7692 §7.2.1: the whole message payload compressed (raw DEFLATE, sync flush
+    // without its 00 00 ff ff), and RSV1 on the frame.
+    const compress = this.compress.checked;
+    if (compress) this.rsv[0].checked = true;
+    this.rsv[0].disabled = compress;
+    const payload = compress ? this.codec.compressMessage(plain) : plain;
 
     const op = Number(this.opcode.value);
     /** @type {Uint8Array} */
@@ -200,7 +210,7 @@ export class Builder {
     this.bytes = bytes;
     this.out.dataset.hex = toHex(bytes, "");
     this.out.value = toHex(bytes.length > 64 ? bytes.subarray(0, 64) : bytes) + (bytes.length > 64 ? ` … (${bytes.length} bytes)` : "");
-    const view = this.codec.decodeFrame(bytes);
+    const view = this.codec.decodeFrame(bytes, compress ? { perMessageDeflate: true } : undefined);
     this.outNote.textContent = view.error
       ? `A receiver would fail the connection with close code ${view.error.closeCode}.`
       : `${bytes.length} byte${bytes.length === 1 ? "" : "s"} on the wire.`;
@@ -208,9 +218,9 @@ export class Builder {
       bytes,
       view,
       perspective: "build",
-      note: maskKey
+      note: (compress ? `Compressed with permessage-deflate: ${plain.length} → ${payload.length} bytes. ` : "") + (maskKey
         ? "Masked, as a client sends it: the payload below the header is the XOR of the payload with the key."
-        : "Unmasked, as a server sends it (a server that receives it from a client fails the connection, §5.1).",
+        : "Unmasked, as a server sends it (a server that receives it from a client fails the connection, §5.1)."),
     });
   }
 

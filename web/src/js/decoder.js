@@ -10,12 +10,17 @@ import { opcodeLabel } from "./opcodes.js";
 /** @typedef {import("../pkg/wsprism.js").FrameView} FrameView */
 /** @typedef {import("./inspector.js").Shown} Shown */
 
-/** Frames worth trying: valid ones and one for each kind of broken rule. */
+/**
+ * Frames worth trying: valid ones and one for each kind of broken rule. `deflate` sets the
+ * "permessage-deflate negotiated" toggle (else it follows RSV1).
+ * @type {{ label: string, hex: string, deflate?: boolean }[]}
+ */
 export const EXAMPLES = [
   { label: "Masked “Hello” (§5.7)", hex: "81 85 37 fa 21 3d 7f 9f 4d 51 58" },
   { label: "Two fragments", hex: "01 03 48 65 6c 80 02 6c 6f" },
   { label: "Close 1000 “bye”", hex: "88 05 03 e8 62 79 65" },
-  { label: "RSV1 without an extension", hex: "c1 05 48 65 6c 6c 6f" },
+  { label: "RSV1 without an extension", hex: "c1 05 48 65 6c 6c 6f", deflate: false },
+  { label: "Compressed “Hello” (RFC 7692)", hex: "c1 07 f2 48 cd c9 c9 07 00", deflate: true },
   { label: "Reserved opcode 0x3", hex: "83 00" },
   { label: "Fragmented ping", hex: "09 00" },
   { label: "Ping over 125 bytes", hex: "89 7e 00 7e" + " 00".repeat(126) },
@@ -36,6 +41,9 @@ export class Decoder {
     this.input = byId("d-input", HTMLTextAreaElement);
     this.error = byId("d-input-error", HTMLElement);
     this.role = byId("d-role", HTMLSelectElement);
+    this.deflate = byId("d-deflate", HTMLInputElement);
+    /** Whether the toggle was set by hand (else it follows RSV1 in the input). */
+    this.deflateChosen = false;
     this.frames = byId("d-frames", HTMLElement);
     this.count = byId("d-count", HTMLElement);
     /** @type {number} */
@@ -47,10 +55,14 @@ export class Decoder {
       h("li", null, h("button", {
         type: "button",
         class: "chip-button",
-        onclick: () => this.load(ex.hex),
+        onclick: () => this.load(ex.hex, ex.deflate),
       }, ex.label))));
     this.input.addEventListener("input", () => this.update(true));
     this.role.addEventListener("change", () => this.update(false));
+    this.deflate.addEventListener("change", () => {
+      this.deflateChosen = true;
+      this.update(false);
+    });
     this.frames.addEventListener("change", (e) => {
       const t = e.target;
       if (t instanceof HTMLInputElement && t.name === "d-frame") {
@@ -60,9 +72,16 @@ export class Decoder {
     });
   }
 
-  /** Puts hex in the input and decodes it. @param {string} hex */
-  load(hex) {
+  /**
+   * Puts hex in the input and decodes it.
+   * @param {string} hex @param {boolean} [deflate] the toggle's state (else: follows RSV1)
+   */
+  load(hex, deflate) {
     this.input.value = hex;
+    if (deflate !== undefined) {
+      this.deflate.checked = deflate;
+      this.deflateChosen = true;
+    }
     this.update(true);
   }
 
@@ -92,7 +111,13 @@ export class Decoder {
       return;
     }
     const role = this.role.value;
-    const views = this.codec.decodeFrames(bytes, role === "server" || role === "client" ? { role } : undefined);
+    /** @type {import("../pkg/wsprism.js").DecodeFrameOptions} */
+    const options = role === "server" || role === "client" ? { role } : {};
+    let views = this.codec.decodeFrames(bytes, options);
+    // RFC 7692 §6: RSV1 on a data frame means "compressed" once permessage-deflate is
+    // negotiated, so the toggle is on by default when the input has such a frame.
+    if (!this.deflateChosen) this.deflate.checked = views.some((v) => v.rsv1 === true);
+    if (this.deflate.checked) views = this.codec.decodeFrames(bytes, { ...options, perMessageDeflate: true });
     this.result = { bytes, views };
     if (this.selected >= views.length) this.selected = 0;
     this.count.textContent = `${bytes.length} byte${bytes.length === 1 ? "" : "s"}, ${views.length} frame${views.length === 1 ? "" : "s"}`;

@@ -19,17 +19,26 @@ import { opcodeLabel } from "./opcodes.js";
  * @property {FrameView} view     the codec's view of the frame
  * @property {"build" | "read"} perspective  building masks the payload; reading unmasks it
  * @property {string} [note]      a sentence about where the frame comes from
+ * @property {Inflated} [inflated] a compressed frame's payload inflated by the caller (live
+ *   mode keeps each direction's inflater, so context takeover works); else `view.inflated`
+ */
+
+/**
+ * A compressed (RSV1, RFC 7692) payload, inflated.
+ * @typedef {object} Inflated
+ * @property {Uint8Array | null} bytes
+ * @property {string | null} text     the inflated text of a text message
+ * @property {string} [error]         why it could not be inflated
  */
 
 /** Most bytes drawn in the hex dump and rows in the masking table (the rest is counted). */
 const MAX_HEX = 1024;
 const MAX_ROWS = 256;
 
-const RFC = "https://www.rfc-editor.org/rfc/rfc6455";
-
-/** @param {string} section */
-function rfcLink(section) {
-  return h("a", { href: `${RFC}#section-${section}`, target: "_blank", rel: "noopener" }, `RFC 6455 §${section}`);
+/** @param {string} section @param {number} [rfc] 6455, or 7692 for permessage-deflate */
+function rfcLink(section, rfc = 6455) {
+  const href = `https://www.rfc-editor.org/rfc/rfc${rfc}#section-${section}`;
+  return h("a", { href, target: "_blank", rel: "noopener" }, `RFC ${rfc} §${section}`);
 }
 
 export class Inspector {
@@ -123,7 +132,7 @@ export class Inspector {
       status = h("div", { class: "status bad" },
         h("strong", null, "Breaks a rule"),
         ` · close code ${v.error.closeCode} · `,
-        rfcLink(v.error.rfcSection));
+        rfcLink(v.error.rfcSection, v.error.rfc));
     } else if (!v.complete) {
       status = h("div", { class: "status partial" },
         h("strong", null, "Incomplete"),
@@ -147,7 +156,7 @@ export class Inspector {
       h("div", { class: "summary-top" }, status, h("div", { class: "chips" }, chips)),
       v.error ? h("p", { class: "error-text", "data-testid": "error" },
         h("code", null, v.error.kind), " ", v.error.message) : null,
-      payloadLine(v),
+      deflateBlock(v, shown) ?? payloadLine(v),
       shown.note ? h("p", { class: "note" }, shown.note) : null);
   }
 
@@ -526,6 +535,28 @@ function payloadLine(v) {
   const shown = v.payload.subarray(0, 16);
   return h("p", { class: "payload-line" }, h("span", { class: "k" }, "Payload"),
     h("code", null, toHex(shown) + (v.payload.length > shown.length ? " …" : "")));
+}
+
+/**
+ * A compressed frame (RSV1 under permessage-deflate, RFC 7692 §6): the payload as sent and
+ * inflated, side by side. Null when the frame is not one.
+ * @param {FrameView} v @param {Shown} shown
+ */
+function deflateBlock(v, shown) {
+  const inflated = shown.inflated ?? (v.inflated ? { bytes: v.inflated, text: v.text } : null);
+  if (!v.rsv1 || !v.payload || !inflated) return null;
+  const preview = (/** @type {Uint8Array} */ b) => toHex(b.subarray(0, 32)) + (b.length > 32 ? " …" : "");
+  const size = (/** @type {number} */ n) => `${grouped(n)} byte${n === 1 ? "" : "s"}`;
+  const out = inflated.bytes;
+  return h("div", { class: "deflate-pair", "data-testid": "deflate" },
+    h("div", { class: "deflate-side" },
+      h("span", { class: "k" }, `Compressed (RSV1) · ${size(v.payload.length)}`),
+      h("code", { "data-testid": "compressed-hex" }, preview(v.payload))),
+    h("div", { class: "deflate-side" },
+      h("span", { class: "k" }, out ? `Inflated · ${size(out.length)}` : "Inflated"),
+      inflated.error ? h("span", { class: "error-text" }, inflated.error)
+        : inflated.text !== null ? h("q", { class: "text", "data-testid": "inflated-text" }, inflated.text)
+          : h("code", { "data-testid": "inflated-hex" }, out ? preview(out) : "")));
 }
 
 /** @param {FrameModel} m @param {Group} g */

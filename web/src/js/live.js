@@ -23,12 +23,25 @@ import { opcodeName } from "./opcodes.js";
  * @property {number} opcode
  */
 
+/**
+ * One direction's permessage-deflate receiver (RFC 7692): its inflater, kept from message
+ * to message for context takeover, and the compressed payload of the message in progress.
+ * @typedef {object} Inflow
+ * @property {import("../pkg/wsprism.js").Inflater} inflater
+ * @property {Uint8Array[] | null} parts  the compressed message so far; null: none open
+ * @property {boolean} broken  a truncated report lost bytes: the context is gone
+ * @property {number} opcode   the opcode of the message in progress
+ */
+
+/** Largest message the page inflates (the codec's default limit is 64 MiB). */
+const MAX_INFLATED = 16 << 20;
+
 /** Entries kept on the timeline (older ones are dropped). */
 const MAX_ENTRIES = 500;
 
 export class Live {
   /** The timeline's frames, by their button. */
-  /** @type {Map<HTMLButtonElement, { bytes: Uint8Array, view: FrameView, report: FrameReport }>} */
+  /** @type {Map<HTMLButtonElement, { bytes: Uint8Array, view: FrameView, report: FrameReport, inflated: import("./inspector.js").Inflated | null }>} */
   frames = new Map();
 
   /**
@@ -58,6 +71,12 @@ export class Live {
     this.selected = null;
     this.serverClosed = false;
     this.peerClosed = false;
+    /**
+     * permessage-deflate state by direction ("in": browser → server, "out": server →
+     * browser), when the handshake agreed on it; else null.
+     * @type {{ in: Inflow, out: Inflow } | null}
+     */
+    this.deflate = null;
 
     this.connectBtn.addEventListener("click", () => (this.ws ? this.disconnect() : this.connect()));
     this.sendForm.addEventListener("submit", (e) => {
@@ -142,11 +161,13 @@ export class Live {
       if (this.ws !== ws) return;
       this.setState("open");
       this.event("open", "Connected: 101 Switching Protocols");
+      this.startDeflate(ws.extensions);
     });
     ws.addEventListener("message", (e) => this.onMessage(e));
     ws.addEventListener("close", (e) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      this.stopDeflate();
       const why = `${e.code}${e.reason ? ` “${e.reason}”` : ""}${e.wasClean ? ", clean" : ", not clean"}`;
       this.setState("idle", `Closed: ${why}`);
       if (this.serverClosed) {
@@ -158,6 +179,89 @@ export class Live {
       if (this.ws !== ws) return;
       this.event("error", "The connection failed (is this page served by wsprism-server?)");
     });
+  }
+
+  /**
+   * Reads the negotiated extensions (`ws.extensions`, the server's answer) and, if it is
+   * permessage-deflate, sets up one inflater per direction: the browser compresses what the
+   * server reads ("client_*" parameters), the server what the browser reads ("server_*").
+   * @param {string} extensions
+   */
+  startDeflate(extensions) {
+    this.stopDeflate();
+    // What the handshake agreed on, for anyone reading the page (tests included).
+    this.status.dataset.extensions = extensions;
+    if (!extensions) {
+      this.event("open", "No extension negotiated: frames travel uncompressed.");
+      return;
+    }
+    let offer;
+    try {
+      offer = this.codec.parseExtensionOffers(extensions)[0];
+    } catch (e) {
+      this.event("error", `Unreadable Sec-WebSocket-Extensions “${extensions}”: ${e instanceof Error ? e.message : e}`);
+      return;
+    }
+    if (!offer || !offer.ok) {
+      this.event("open", `Extensions: ${extensions} (not a usable permessage-deflate: frames are shown as sent).`);
+      return;
+    }
+    const p = offer.params;
+    /** @param {boolean} noContextTakeover @returns {Inflow} */
+    const inflow = (noContextTakeover) => ({
+      inflater: new this.codec.Inflater({ noContextTakeover, maxSize: MAX_INFLATED }),
+      parts: null,
+      broken: false,
+      opcode: 0,
+    });
+    this.deflate = { in: inflow(p.clientNoContextTakeover), out: inflow(p.serverNoContextTakeover) };
+    this.event("open", `permessage-deflate negotiated (${extensions}): compressed frames carry RSV1 and are shown inflated (RFC 7692).`);
+  }
+
+  stopDeflate() {
+    if (!this.deflate) return;
+    this.deflate.in.inflater.free();
+    this.deflate.out.inflater.free();
+    this.deflate = null;
+  }
+
+  /**
+   * Follows compressed messages in one direction: collects a compressed message's frames
+   * and inflates it at its last frame, with that direction's inflater (so back-references
+   * to earlier messages resolve, RFC 7692 §7.2.3.2).
+   * @param {FrameReport} r @param {FrameView} view
+   * @returns {import("./inspector.js").Inflated | null} the inflated message, at its last frame
+   */
+  inflate(r, view) {
+    const flow = this.deflate?.[r.direction];
+    if (!flow || view.error && view.error.rfc !== 7692 && view.error.kind !== "invalid-utf8") return null;
+    const op = view.opcode;
+    if (op === 1 || op === 2) {
+      flow.parts = view.rsv1 ? [] : null;
+      flow.opcode = op;
+    }
+    else if (op !== 0) return null;
+    const parts = flow.parts;
+    if (parts === null) return null;
+    if (r.truncated) flow.broken = true;
+    parts.push(view.payload ?? new Uint8Array());
+    if (!view.fin) return null;
+    flow.parts = null;
+    if (flow.broken) return { bytes: null, text: null, error: "Not inflated: a truncated report lost compressed bytes, and with them the shared window." };
+    const whole = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
+    let at = 0;
+    for (const b of parts) {
+      whole.set(b, at);
+      at += b.length;
+    }
+    try {
+      const bytes = flow.inflater.decompress(whole);
+      const text = flow.opcode === 1 ? new TextDecoder("utf-8", { fatal: true }).decode(bytes) : null;
+      return { bytes, text };
+    } catch (e) {
+      flow.broken = true;
+      return { bytes: null, text: null, error: e instanceof Error ? e.message : String(e) };
+    }
   }
 
   disconnect() {
@@ -234,7 +338,17 @@ export class Live {
       this.event("error", "A report with unreadable bytes");
       return;
     }
-    const view = this.codec.decodeFrame(bytes, { role: r.direction === "in" ? "server" : "client" });
+    let view = this.codec.decodeFrame(bytes, {
+      role: r.direction === "in" ? "server" : "client",
+      perMessageDeflate: this.deflate !== null,
+    });
+    // A compressed message is inflated here, with the direction's own inflater: the view's
+    // own inflation (a fresh inflater, no earlier context) is replaced by it.
+    const inflated = this.inflate(r, view);
+    if (inflated && view.rsv1) {
+      const ownError = view.error && (view.error.rfc === 7692 || view.error.kind === "invalid-utf8");
+      view = { ...view, inflated: inflated.bytes, text: inflated.text, error: ownError ? null : view.error };
+    }
     const dataOp = r.opcode === 0 || r.opcode === 1 || r.opcode === 2;
     if (r.direction === "out" && r.opcode === 8) this.serverClosed = !this.peerClosed;
     if (r.direction === "in" && r.opcode === 8) this.peerClosed = true;
@@ -251,10 +365,10 @@ export class Live {
     h("span", { class: "tl-time" }, `+${(t / 1000).toFixed(3)}s`),
     h("span", { class: "tl-dir", "aria-hidden": "true", title: inbound ? "browser → server" : "server → browser" }, inbound ? "→" : "←"),
     h("span", { class: "tl-op" }, view.opcodeName === null ? "?" : opcodeName(view.opcode ?? 0)),
-    h("span", { class: "tl-flags" }, [view.fin ? "FIN" : "", view.masked ? "MASK" : ""].filter(Boolean).join(" ")),
+    h("span", { class: "tl-flags" }, [view.fin ? "FIN" : "", view.rsv1 ? "RSV1" : "", view.masked ? "MASK" : ""].filter(Boolean).join(" ")),
     h("span", { class: "tl-len" }, `${r.wireLength ?? bytes.length} B`),
     h("span", { class: "tl-preview" }, preview(view)));
-    const entry = { bytes, view, report: r };
+    const entry = { bytes, view, report: r, inflated };
     this.frames.set(item, entry);
     this.push(h("li", null, item));
     if (this.follow.checked) this.select(item);
@@ -275,6 +389,7 @@ export class Live {
       bytes: entry.bytes,
       view: entry.view,
       perspective: "read",
+      inflated: entry.inflated ?? undefined,
       note: (inbound
         ? "Sent by this browser, as the server read it: masked with the key the browser picked for this frame."
         : "Sent by the server: unmasked, as servers send (§5.1).") + truncated,
