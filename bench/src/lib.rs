@@ -89,3 +89,6 @@ impl io::Write for Replay {
         Ok(())
     }
 }
+
+pub mod load;
+pub mod peer;

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# WebSocket load benchmark: wsprism-server's /echo against peer echo servers, in the same run.
+#
+# Servers: wsprism (target/release/wsprism-server), tokio-tungstenite, fastwebsockets,
+# tokio-websockets (bench/src/bin/peer-*.rs) and Node's ws (bench/node-ws/server.mjs).
+# Load: target/release/wsprism-load (the wsprism codec as a client on raw TCP, every echoed
+# byte checked). Each server is pinned to core 0 and the load generator to core 1
+# (taskset), so they never compete for a core. Runs alternate between servers (ours, peers,
+# ours, peers, ...), every run with a fresh server process, and the tables show medians.
+#
+# Usage: bench/run-load.sh              # 2 runs of 1 s warm-up + 5 s each (~10 minutes)
+#        QUICK=1 bench/run-load.sh      # 1 run of 0.5 s + 2 s each (~3 minutes)
+# Env:   RUNS=N, DURATION=S, WARMUP=S, SERVERS="wsprism tungstenite ..." (a subset),
+#        SCENARIOS="1 2 9" (a subset of the numbers below), IDLE_CONNS=10000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ "${QUICK:-0}" == 1 ]]; then
+    RUNS=${RUNS:-1} DURATION=${DURATION:-2} WARMUP=${WARMUP:-0.5}
+else
+    RUNS=${RUNS:-2} DURATION=${DURATION:-5} WARMUP=${WARMUP:-1}
+fi
+SERVERS=${SERVERS:-"wsprism tungstenite fastwebsockets tokio-websockets node-ws"}
+IDLE_CONNS=${IDLE_CONNS:-10000}
+
+# number|label|wsprism-load arguments (--addr, --warmup, --duration are added).
+ALL_SCENARIOS=(
+    "1|1 conn, 20 B|--conns 1 --size 20"
+    "2|100 conns, 20 B|--conns 100 --size 20"
+    "3|100 conns, 1 KiB|--conns 100 --size 1024"
+    "4|10 conns, 64 KiB|--conns 10 --size 65536"
+    "5|1,000 conns, 20 B|--conns 1000 --size 20"
+    "6|10 conns, 1 MiB|--conns 10 --size 1048576"
+    "7|100 conns, 20 B, 8 in flight|--conns 100 --size 20 --inflight 8"
+    "8|handshakes/s (8 at a time)|--mode handshake --conns 8"
+    "9|idle conns: RSS per conn|--mode idle --conns $IDLE_CONNS"
+)
+SCENARIOS=${SCENARIOS:-"1 2 3 4 5 6 7 8 9"}
+
+cargo build --release -q -p wsprism-server -p wsprism-bench --bins
+if [[ " $SERVERS " == *" node-ws "* && ! -d bench/node-ws/node_modules/ws ]]; then
+    (cd bench/node-ws && npm ci --no-audit --no-fund >/dev/null)
+fi
+T=target/release
+command -v taskset >/dev/null || { echo "run-load.sh: taskset is needed" >&2; exit 1; }
+
+server_cmd() {
+    case "$1" in
+        wsprism) echo "$T/wsprism-server --listen 127.0.0.1:0 --log-level error --max-connections $((IDLE_CONNS + 1000))" ;;
+        tungstenite) echo "$T/peer-tungstenite --listen 127.0.0.1:0" ;;
+        fastwebsockets) echo "$T/peer-fastwebsockets --listen 127.0.0.1:0" ;;
+        tokio-websockets) echo "$T/peer-tokio-websockets --listen 127.0.0.1:0" ;;
+        node-ws) echo "node bench/node-ws/server.mjs --listen 127.0.0.1:0" ;;
+        *) echo "run-load.sh: unknown server $1" >&2; exit 1 ;;
+    esac
+}
+
+WORK=$(mktemp -d)
+SERVER_PID=
+cleanup() {
+    if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Starts server $1 on core 0; sets SERVER_PID and SERVER_ADDR.
+STARTS=0
+start_server() {
+    # A new file per start: the previous server's line must never be read for this one.
+    STARTS=$((STARTS + 1))
+    local out="$WORK/server.$STARTS.out" err="$WORK/server.$STARTS.err"
+    : >"$out"
+    # shellcheck disable=SC2046
+    taskset -c 0 $(server_cmd "$1") >"$out" 2>"$err" &
+    SERVER_PID=$!
+    SERVER_ADDR=
+    for _ in $(seq 200); do
+        SERVER_ADDR=$(sed -n '1s#^listening on http://##p' "$out")
+        [[ -n "$SERVER_ADDR" ]] && return 0
+        sleep 0.05
+    done
+    echo "run-load.sh: $1 did not start: $(cat "$err")" >&2
+    exit 1
+}
+
+stop_server() {
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+}
+
+RESULTS="$WORK/results.txt"
+: >"$RESULTS"
+echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r)" >&2
+echo "Pinned: each server on core 0 (taskset -c 0), the load generator on core 1 (taskset -c 1)." >&2
+for entry in "${ALL_SCENARIOS[@]}"; do
+    IFS='|' read -r num label largs <<<"$entry"
+    [[ " $SCENARIOS " == *" $num "* ]] || continue
+    for run in $(seq "$RUNS"); do
+        for server in $SERVERS; do
+            start_server "$server"
+            extra=()
+            if [[ "$largs" == *"--mode idle"* ]]; then extra=(--server-pid "$SERVER_PID"); fi
+            # shellcheck disable=SC2086
+            if out=$(taskset -c 1 "$T/wsprism-load" --addr "$SERVER_ADDR" $largs "${extra[@]}" \
+                --warmup "$WARMUP" --duration "$DURATION" 2>"$WORK/load.err"); then
+                line=$(grep '^RESULT ' <<<"$out" | tail -1)
+                echo "$num $server $run ${line#RESULT }" >>"$RESULTS"
+                echo "  [$label] run $run $server: ${line#RESULT }" >&2
+            else
+                echo "$num $server $run FAILED" >>"$RESULTS"
+                echo "  [$label] run $run $server: FAILED: $(tail -1 "$WORK/load.err")" >&2
+            fi
+            stop_server
+        done
+    done
+done
+
+# The tables: medians of the runs; ratios are wsprism / peer.
+python3 - "$RESULTS" "$SERVERS" "$RUNS" "$DURATION" "$WARMUP" "${ALL_SCENARIOS[@]}" <<'EOF'
+import statistics, sys
+results, servers, runs, duration, warmup = sys.argv[1:6]
+servers = servers.split()
+labels = {}
+for s in sys.argv[6:]:
+    num, label, _ = s.split('|', 2)
+    labels[num] = label
+data = {}  # (scenario, server) -> list of dicts
+for line in open(results):
+    num, server, _run, rest = line.split(' ', 3)
+    fields = dict(kv.split('=', 1) for kv in rest.split() if '=' in kv)
+    data.setdefault((num, server), []).append(fields)
+scenarios = [n for n in labels if any((n, s) in data for s in servers)]
+
+def median(num, server, key):
+    vals = [float(f[key]) for f in data.get((num, server), []) if key in f]
+    return statistics.median(vals) if vals else None
+
+def fmt(v, unit=''):
+    if v is None:
+        return 'failed'
+    return f'{v:,.0f}{unit}' if v >= 100 else f'{v:,.1f}{unit}'
+
+print(f'Medians of {runs} run(s) of {warmup} s warm-up + {duration} s each. Each server is pinned '
+      'to core 0 and the load generator (wsprism-load) to core 1, so they never share a core.')
+print()
+print('Throughput (higher is better; idle: bytes of server RSS per open connection, lower is '
+      'better). In brackets: wsprism / peer.')
+print()
+print('| Scenario | ' + ' | '.join(servers) + ' |')
+print('|---' * (len(servers) + 1) + '|')
+for num in scenarios:
+    modes = [f['mode'] for s in servers for f in data.get((num, s), []) if 'mode' in f]
+    key, unit = {'echo': ('msgs_per_s', ' msg/s'), 'handshake': ('handshakes_per_s', ' /s'),
+                 'idle': ('bytes_per_conn', ' B')}[modes[0] if modes else 'echo']
+    ours = median(num, servers[0], key)
+    cells = []
+    for s in servers:
+        v = median(num, s, key)
+        cell = fmt(v, unit)
+        if s != servers[0] and v and ours:
+            cell += f' ({ours / v:.2f}×)'
+        cells.append(cell)
+    print(f'| {labels[num]} | ' + ' | '.join(cells) + ' |')
+print()
+print('Latency of the echo scenarios in µs, p50 / p99 / p99.9 (lower is better):')
+print()
+print('| Scenario | ' + ' | '.join(servers) + ' |')
+print('|---' * (len(servers) + 1) + '|')
+for num in scenarios:
+    if not any(f.get('mode') == 'echo' for s in servers for f in data.get((num, s), [])):
+        continue
+    cells = []
+    for s in servers:
+        ps = [median(num, s, k) for k in ('p50_us', 'p99_us', 'p999_us')]
+        cells.append('failed' if None in ps else ' / '.join(fmt(p) for p in ps))
+    print(f'| {labels[num]} | ' + ' | '.join(cells) + ' |')
+EOF
