@@ -77,6 +77,20 @@ pub struct Config {
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allowed_origins: Vec<String>,
 
+    /// permessage-deflate (RFC 7692): `on` accepts a client's offer (the server always
+    /// resets its compressor after each message, `server_no_context_takeover`, so an idle
+    /// connection keeps no compressor); `off` declines every offer by omission.
+    #[arg(long, default_value = "on", value_parser = parse_on_off, value_name = "on|off",
+          action = clap::ArgAction::Set)]
+    pub deflate: bool,
+
+    /// Also ask clients to reset their compressor after each message
+    /// (`client_no_context_takeover`): compression ratio drops for streams of similar
+    /// messages, but the server's inflater holds no window between messages (about 43 KiB
+    /// less per idle connection that has sent a compressed message).
+    #[arg(long)]
+    pub deflate_no_context_takeover: bool,
+
     /// Log filter for stderr: a level (error, warn, info, debug, trace) or a tracing
     /// directive such as `wsprism_server=debug`. RUST_LOG, when set, wins.
     #[arg(long, default_value = "info", value_name = "FILTER")]
@@ -115,6 +129,15 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     };
     n.checked_mul(mult)
         .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+/// Parses `on`/`off` (also `true`/`false`, `yes`/`no`, `1`/`0`).
+pub fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Ok(true),
+        "off" | "false" | "no" | "0" => Ok(false),
+        _ => Err(format!("`{s}` is neither on nor off")),
+    }
 }
 
 /// Parses `500ms`, `10s`, `2m` or a bare number of seconds.
@@ -164,6 +187,12 @@ mod tests {
         assert_eq!(c.close_timeout, Duration::from_secs(5));
         assert_eq!(c.web_dir, PathBuf::from("web/dist"));
         assert!(c.allowed_origins.is_empty());
+        assert!(c.deflate);
+        assert!(!c.deflate_no_context_takeover);
+        let c =
+            Config::from_args(["x", "--deflate", "off", "--deflate-no-context-takeover"]).unwrap();
+        assert!(!c.deflate && c.deflate_no_context_takeover);
+        assert!(Config::from_args(["x", "--deflate", "maybe"]).is_err());
         let c = Config::from_args([
             "x",
             "--allow-origin",

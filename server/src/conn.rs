@@ -22,6 +22,21 @@
 //! reading on (a client that does not read stops being read), and /chat's queue is bounded
 //! (see [`crate::chat`]).
 //!
+//! # permessage-deflate (RFC 7692)
+//! When the handshake agreed on it, the decoder accepts RSV1 on a message's first frame
+//! (§6) and hands such a message back compressed; it is inflated into a per-connection
+//! buffer with the message size limit as the bound (a "zip bomb" fails with 1009 as soon as
+//! the output passes it, §8.1 of RFC 6455 for UTF-8 of inflated text: 1007). Outgoing data
+//! messages of at least [`COMPRESS_MIN`] bytes are compressed (RSV1 on the first frame);
+//! smaller ones, and any whose compressed form is not smaller, go out with RSV1 clear, which
+//! RFC 7692 §6 allows per message. /chat broadcasts are encoded once for every member and
+//! are sent uncompressed; /inspect's fragment command sends uncompressed fragments.
+//!
+//! Memory: the server always uses `server_no_context_takeover`, so its compressor (about
+//! 300 KiB in miniz_oxide) holds nothing between messages and comes from a small pool shared
+//! by all connections; the inflater (about 43 KiB) is built on the first compressed message
+//! and kept for the client's context, or (with `client_no_context_takeover`) pooled too.
+//!
 //! # Closing (RFC 6455 §5.5.1, §7.1.1)
 //! - The client closes: the server answers with a close frame echoing the status code,
 //!   shuts its write side (FIN: "the server SHOULD close the underlying TCP connection
@@ -41,6 +56,8 @@ use tokio::net::TcpStream;
 use tokio::time::{sleep_until, timeout_at, Instant};
 use tokio_util::sync::CancellationToken;
 use wsprism::close::encode_payload;
+use wsprism::deflate::{Agreed, Deflater, Inflater, RSV1};
+use wsprism::message::Incoming;
 use wsprism::{CloseCode, Decoder, DecoderConfig, Error, FrameHeader, Message, OpCode, Role};
 
 use crate::chat::{Outbound, QueueRx, Room};
@@ -59,6 +76,9 @@ const SHRINK_ABOVE: usize = 256 * 1024;
 pub const COPY_MAX: usize = 16 * 1024;
 /// The output batch is written out once it holds this much.
 const FLUSH_AT: usize = 64 * 1024;
+/// Data messages shorter than this are sent uncompressed (RSV1 clear, RFC 7692 §6): the
+/// DEFLATE block overhead would eat most of the gain.
+pub const COMPRESS_MIN: usize = 32;
 
 /// The limits and timeouts of a connection.
 #[derive(Debug, Clone)]
@@ -73,6 +93,8 @@ pub struct Settings {
     pub close_timeout: Duration,
     /// Longest a write may make no progress.
     pub write_timeout: Duration,
+    /// permessage-deflate parameters; `None` declines every offer.
+    pub deflate: Option<wsprism::deflate::ServerConfig>,
 }
 
 /// What a connection serves.
@@ -149,17 +171,30 @@ pub async fn run(
     io: TcpStream,
     prefix: Bytes,
     app: App,
+    deflate: Option<Agreed>,
     settings: Arc<Settings>,
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
 ) {
     let ep = app.endpoint();
     metrics.ws_opened(ep);
-    let config = DecoderConfig {
-        max_message_len: settings.max_message_size,
-        max_frame_len: settings.max_message_size,
-        allowed_rsv: 0, // no extension is ever negotiated (§9.1: declined by omission)
+    // With permessage-deflate, the limit applies to the inflated message; its compressed
+    // form may be larger than the message itself (incompressible data), so the wire limit
+    // leaves room for that. An uncompressed message still gets the exact limit (below).
+    let wire_max = match deflate {
+        Some(_) => deflated_bound(settings.max_message_size),
+        None => settings.max_message_size,
     };
+    let config = DecoderConfig {
+        max_message_len: wire_max,
+        max_frame_len: wire_max,
+        allowed_rsv: 0, // RSV1 is allowed below only if permessage-deflate was agreed
+    };
+    let mut decoder = Decoder::with_config(Role::Server, config);
+    if deflate.is_some() {
+        // RFC 7692 §6: RSV1 marks a compressed message, on its first frame only.
+        decoder = decoder.with_per_message_rsv(RSV1);
+    }
     let mut buf = Vec::with_capacity(READ_BUF.max(prefix.len() + MIN_READ));
     buf.extend_from_slice(&prefix);
     let now = Instant::now();
@@ -173,13 +208,23 @@ pub async fn run(
                 ..Traffic::default()
             },
             report: matches!(app, App::Inspect(_)),
+            deflate: deflate.map(|agreed| Compress {
+                agreed,
+                deflater: None,
+                buf: Vec::new(),
+            }),
         },
         rd: Reader {
             buf,
             start: 0,
             fed: None,
         },
-        decoder: Decoder::with_config(Role::Server, config),
+        decoder,
+        inflate: deflate.map(|agreed| Inflate {
+            agreed,
+            inflater: None,
+            buf: Vec::new(),
+        }),
         app,
         settings,
         metrics: metrics.clone(),
@@ -196,6 +241,16 @@ pub async fn run(
     conn.finish(end).await;
     metrics.add_traffic(ep, &mut conn.sink.traffic);
     metrics.ws_closed(ep);
+}
+
+/// The largest compressed size of a message of `max` bytes: zlib's `deflateBound` for any
+/// parameters (about +14%). Clients with a small `memLevel` (Python's websockets uses 5)
+/// emit many small blocks for incompressible data, so the +0.01% of 64 KiB stored blocks
+/// is not enough: a 16 MiB random message comes to 16.04 MiB from websockets.
+fn deflated_bound(max: u64) -> u64 {
+    max.saturating_add(max.div_ceil(8))
+        .saturating_add(max.div_ceil(64))
+        .saturating_add(5)
 }
 
 /// The read buffer and where the next frame starts in it.
@@ -312,17 +367,176 @@ struct Sink {
     traffic: Traffic,
     /// /inspect: report every frame before writing it.
     report: bool,
+    /// permessage-deflate, if agreed: the compressor side.
+    deflate: Option<Compress>,
+}
+
+/// The sending half of permessage-deflate.
+struct Compress {
+    agreed: Agreed,
+    /// The connection's own compressor, only when it keeps its context between messages.
+    deflater: Option<Deflater>,
+    /// The compressed payload being sent.
+    buf: Vec<u8>,
+}
+
+/// Compressors without context (`server_no_context_takeover`), shared by all connections.
+/// Compression never awaits, so at most one per worker thread is in use at a time: the pool
+/// stays that small, and no connection allocates (and zeroes) miniz_oxide's ~300 KiB
+/// compressor per message, nor leaves the allocator holes of that size behind.
+static DEFLATERS: std::sync::Mutex<Vec<Deflater>> = std::sync::Mutex::new(Vec::new());
+/// Inflaters without context (`client_no_context_takeover`), shared likewise.
+static INFLATERS: std::sync::Mutex<Vec<Inflater>> = std::sync::Mutex::new(Vec::new());
+/// Most compressors (and inflaters) kept in [`DEFLATERS`] (and [`INFLATERS`]).
+const POOL_MAX: usize = 16;
+
+impl Compress {
+    /// Compresses `payload` into `self.buf` if that is worth it: `false` means send it as is.
+    fn compress(&mut self, payload: &[u8]) -> bool {
+        let keep_context = !self.agreed.params.server_no_context_takeover;
+        if payload.len() < COMPRESS_MIN && !keep_context {
+            return false;
+        }
+        let pooled = if keep_context {
+            self.deflater.take()
+        } else {
+            lock(&DEFLATERS).pop()
+        };
+        let mut deflater = pooled.unwrap_or_else(|| self.agreed.server_deflater());
+        self.buf.clear();
+        if deflater.compress(payload, &mut self.buf).is_err() {
+            return false; // (and the compressor is dropped)
+        }
+        if keep_context {
+            self.deflater = Some(deflater);
+        } else {
+            // Reset by `compress` (no context takeover): ready for any connection.
+            let mut pool = lock(&DEFLATERS);
+            if pool.len() < POOL_MAX {
+                pool.push(deflater);
+            }
+        }
+        // With a fresh context per message, a message that does not shrink can go out
+        // uncompressed instead (RFC 7692 §6: RSV1 is per message).
+        keep_context || self.buf.len() < payload.len()
+    }
+
+    /// Frees what an idle connection does not need.
+    fn release(&mut self) {
+        if self.buf.capacity() > IDLE_BUF_MAX {
+            self.buf = Vec::new();
+        }
+    }
+}
+
+/// A compression buffer larger than this is freed when the connection goes quiet.
+const IDLE_BUF_MAX: usize = 16 * 1024;
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The receiving half of permessage-deflate.
+struct Inflate {
+    agreed: Agreed,
+    /// The connection's own inflater, only when the client keeps its context.
+    inflater: Option<Inflater>,
+    /// The inflated payload of the last compressed message.
+    buf: Vec<u8>,
+}
+
+impl Inflate {
+    /// Inflates a compressed message (RFC 7692 §7.2.2), at most `max` bytes (else 1009),
+    /// and checks a text message's UTF-8 (RFC 6455 §8.1, 1007).
+    fn inflate(
+        &mut self,
+        opcode: OpCode,
+        payload: &[u8],
+        max: usize,
+    ) -> Result<Message<'_>, Error> {
+        self.buf.clear();
+        if self.agreed.params.client_no_context_takeover {
+            // No window between messages: a pooled inflater serves (`decompress` resets
+            // it after each message, and after an error).
+            let pooled = lock(&INFLATERS).pop();
+            let mut inflater = pooled.unwrap_or_else(|| self.agreed.client_inflater());
+            let result = inflater.decompress(payload, &mut self.buf, max);
+            let mut pool = lock(&INFLATERS);
+            if pool.len() < POOL_MAX {
+                pool.push(inflater);
+            }
+            drop(pool);
+            result?;
+        } else {
+            let agreed = self.agreed;
+            self.inflater
+                .get_or_insert_with(|| agreed.client_inflater())
+                .decompress(payload, &mut self.buf, max)?;
+        }
+        if opcode == OpCode::Text {
+            let text = std::str::from_utf8(&self.buf).map_err(|_| Error::InvalidUtf8)?;
+            Ok(Message::Text(text))
+        } else {
+            Ok(Message::Binary(&self.buf))
+        }
+    }
+
+    /// Frees what an idle connection does not need.
+    fn release(&mut self) {
+        if self.buf.capacity() > IDLE_BUF_MAX {
+            self.buf = Vec::new();
+        }
+    }
 }
 
 impl Sink {
-    /// Sends one frame (reported first on /inspect).
+    /// Sends one frame (reported first on /inspect); a data message is compressed if
+    /// permessage-deflate was agreed and it pays.
     async fn frame(&mut self, opcode: OpCode, payload: &[u8]) -> io::Result<()> {
+        if opcode.is_control() {
+            return self.plain_frame(opcode, payload).await;
+        }
+        let Some(mut z) = self.deflate.take() else {
+            return self.plain_frame(opcode, payload).await;
+        };
+        let result = if z.compress(payload) {
+            self.traffic.deflate_saved_out += payload.len().saturating_sub(z.buf.len()) as u64;
+            if self.report {
+                let r = inspect::inflated("out", opcode, payload);
+                if let Err(e) = self.unreported(r.as_bytes()).await {
+                    self.deflate = Some(z);
+                    return Err(e);
+                }
+            }
+            let mut header = FrameHeader::new(opcode, z.buf.len() as u64);
+            header.rsv1 = true; // RFC 7692 §6: "Per-Message Compressed"
+            self.send_frame(&header, &z.buf, false).await
+        } else {
+            self.plain_frame(opcode, payload).await
+        };
+        self.deflate = Some(z);
+        result
+    }
+
+    /// Sends one frame as is.
+    async fn plain_frame(&mut self, opcode: OpCode, payload: &[u8]) -> io::Result<()> {
         let header = FrameHeader::new(opcode, payload.len() as u64);
+        self.send_frame(&header, payload, opcode == OpCode::Text)
+            .await
+    }
+
+    /// Sends a frame, reported first on /inspect.
+    async fn send_frame(
+        &mut self,
+        header: &FrameHeader,
+        payload: &[u8],
+        is_text: bool,
+    ) -> io::Result<()> {
         if self.report {
-            let r = inspect::frame_out(&header, payload, opcode == OpCode::Text);
+            let r = inspect::frame_out(header, payload, is_text);
             self.unreported(r.as_bytes()).await?;
         }
-        self.write_frame(&header, payload).await
+        self.write_frame(header, payload).await
     }
 
     /// Sends a message in fragments of `size` bytes (§5.4). On /inspect all the reports go
@@ -455,6 +669,8 @@ struct Conn {
     sink: Sink,
     rd: Reader,
     decoder: Decoder,
+    /// permessage-deflate, if agreed: the inflating side.
+    inflate: Option<Inflate>,
     app: App,
     settings: Arc<Settings>,
     metrics: Arc<Metrics>,
@@ -508,6 +724,15 @@ impl Conn {
             }
             self.metrics.add_traffic(self.ep, &mut self.sink.traffic);
             self.rd.prepare();
+            if self.rd.buf.is_empty() {
+                // Nothing pending: free large compression buffers (module docs).
+                if let Some(z) = &mut self.sink.deflate {
+                    z.release();
+                }
+                if let Some(z) = &mut self.inflate {
+                    z.release();
+                }
+            }
             if self.rd.is_idle_and_big() || self.decoder.buffer_capacity() > SHRINK_ABOVE {
                 match self.release_memory() {
                     Ok(true) => continue,
@@ -689,8 +914,8 @@ impl Conn {
                     (start + skip..start + total, report)
                 }
             };
-            let msg = match self.decoder.decode(&mut self.rd.buf[range]) {
-                Ok((_, msg)) => msg,
+            let incoming = match self.decoder.decode_with_extensions(&mut self.rd.buf[range]) {
+                Ok((_, incoming)) => incoming,
                 Err(e) => {
                     if let Some(r) = report {
                         if let Err(io) = self.sink.unreported(r.as_bytes()).await {
@@ -707,7 +932,46 @@ impl Conn {
                     return Err(io_end(e));
                 }
             }
-            let Some(msg) = msg else { continue };
+            let msg = match incoming {
+                None => continue,
+                Some(Incoming::Message(msg)) => {
+                    // On a deflate connection the decoder's limit leaves room for the
+                    // compressed form's overhead; an uncompressed message gets the real one.
+                    let len = data_bytes(&msg).len() as u64;
+                    let max = self.settings.max_message_size;
+                    if len > max {
+                        let e = Error::MessageTooLarge { len, max };
+                        return Err(self.protocol_error(e, None).await);
+                    }
+                    msg
+                }
+                Some(Incoming::Extension {
+                    opcode, payload, ..
+                }) => {
+                    let max = usize::try_from(self.settings.max_message_size).unwrap_or(usize::MAX);
+                    let compressed = payload.len();
+                    let inflated = match &mut self.inflate {
+                        Some(z) => z.inflate(opcode, payload, max),
+                        // Unreachable: RSV1 is only allowed once deflate was agreed.
+                        None => Err(Error::InvalidCompressedData),
+                    };
+                    match inflated {
+                        Ok(msg) => {
+                            let bytes = data_bytes(&msg);
+                            self.sink.traffic.deflate_saved_in +=
+                                bytes.len().saturating_sub(compressed) as u64;
+                            if self.sink.report {
+                                let r = inspect::inflated("in", opcode, bytes);
+                                if let Err(e) = self.sink.unreported(r.as_bytes()).await {
+                                    return Err(io_end(e));
+                                }
+                            }
+                            msg
+                        }
+                        Err(e) => return Err(self.protocol_error(e, None).await),
+                    }
+                }
+            };
             self.sink.traffic.msgs_in += 1;
             let closing = self.closing.is_some();
             let flow = match on_message(&mut self.sink, &mut self.app, msg, closing).await {
@@ -847,6 +1111,15 @@ impl Conn {
             }
         }
         Ok(())
+    }
+}
+
+/// The payload of a data message (empty for a control frame).
+fn data_bytes<'a>(msg: &Message<'a>) -> &'a [u8] {
+    match *msg {
+        Message::Text(t) => t.as_bytes(),
+        Message::Binary(b) => b,
+        _ => &[],
     }
 }
 

@@ -27,6 +27,7 @@ use tokio::net::TcpStream;
 use tracing::Instrument;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
+use wsprism::deflate::{Agreed, ServerConfig};
 use wsprism::handshake::{HandshakeError, UpgradeRequest, SUPPORTED_VERSION};
 
 use crate::conn::{self, App, ChatMember};
@@ -161,6 +162,10 @@ fn handshake(
     let protocol = req
         .select_protocol(ep.protocols())
         .and_then(|p| HeaderValue::from_str(p).ok());
+    let deflate = negotiate_deflate(shared.settings.deflate.as_ref(), &req.extensions);
+    let response_ext = deflate
+        .as_ref()
+        .and_then(|a| HeaderValue::from_str(&a.response_header()).ok());
     let guard = take(&ctx.guard);
     let span = tracing::info_span!("ws", peer = %ctx.peer, endpoint = ep.name());
     let task_shared = shared.clone();
@@ -192,6 +197,7 @@ fn handshake(
                 parts.io.into_inner(),
                 parts.read_buf,
                 app,
+                deflate,
                 task_shared.settings.clone(),
                 task_shared.metrics.clone(),
                 // Its own node in the token tree: cancelled with the parent, polled alone.
@@ -201,8 +207,8 @@ fn handshake(
         }
         .instrument(span),
     );
-    // §4.2.2 item 5: the server's opening handshake. No Sec-WebSocket-Extensions: every
-    // offered extension is declined by omission (§9.1).
+    // §4.2.2 item 5: the server's opening handshake. Sec-WebSocket-Extensions names
+    // permessage-deflate if it was agreed; every other offer is declined by omission (§9.1).
     let mut res = Response::new(Default::default());
     *res.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let h = res.headers_mut();
@@ -214,7 +220,32 @@ fn handshake(
     if let Some(p) = protocol {
         h.insert(http::header::SEC_WEBSOCKET_PROTOCOL, p);
     }
+    if let Some(ext) = response_ext {
+        h.insert(http::header::SEC_WEBSOCKET_EXTENSIONS, ext);
+    }
     res
+}
+
+/// Picks permessage-deflate from the client's `Sec-WebSocket-Extensions` headers (several
+/// headers form one list, RFC 7230 §3.2.2), or `None`: not offered, disabled, or no
+/// acceptable offer.
+///
+/// A header that breaks the RFC 6455 §9.1 grammar is declined by omission rather than
+/// refused with 400: RFC 7692 §5 only forbids *accepting* such an offer ("the server MUST
+/// decline"), and declining lets the connection run uncompressed, which is what a client
+/// that sent a header we cannot read gets from any server that does not know the extension.
+pub fn negotiate_deflate(config: Option<&ServerConfig>, offers: &[&str]) -> Option<Agreed> {
+    let config = config?;
+    if offers.is_empty() {
+        return None;
+    }
+    match config.accept(&offers.join(", ")) {
+        Ok(agreed) => agreed,
+        Err(e) => {
+            tracing::debug!(error = %e, "malformed Sec-WebSocket-Extensions: declined");
+            None
+        }
+    }
 }
 
 fn text(status: StatusCode, body: &str) -> Response {
@@ -301,6 +332,33 @@ mod tests {
         ));
         let any = vec!["*".to_string()];
         assert!(origin_allowed(Some("http://anything"), Some("h"), &any));
+    }
+
+    #[test]
+    fn deflate_negotiation() {
+        let on = ServerConfig {
+            server_no_context_takeover: true,
+            client_no_context_takeover: false,
+        };
+        let agreed = negotiate_deflate(Some(&on), &["permessage-deflate; client_max_window_bits"]);
+        assert_eq!(
+            agreed.map(|a| a.response_header()).as_deref(),
+            Some("permessage-deflate; server_no_context_takeover")
+        );
+        // Split over two headers: the second offer is used when the first is unacceptable.
+        let agreed = negotiate_deflate(
+            Some(&on),
+            &[
+                "permessage-deflate; server_max_window_bits=10",
+                "permessage-deflate",
+            ],
+        );
+        assert!(agreed.is_some());
+        assert!(negotiate_deflate(Some(&on), &["permessage-deflate; bogus"]).is_none());
+        assert!(negotiate_deflate(Some(&on), &["permessage-deflate; =="]).is_none());
+        assert!(negotiate_deflate(Some(&on), &["x-other"]).is_none());
+        assert!(negotiate_deflate(Some(&on), &[]).is_none());
+        assert!(negotiate_deflate(None, &["permessage-deflate"]).is_none());
     }
 
     #[test]

@@ -58,8 +58,9 @@ impl Inspector {
             // §5.3: unmask a copy, so the report shows both what travelled and what it says.
             apply_mask(&mut payload, key, 0);
         }
+        // A compressed message (RFC 7692 RSV1) is not text until inflated: shown as hex.
         let is_text = match header.opcode {
-            OpCode::Text => true,
+            OpCode::Text => !header.rsv1,
             OpCode::Continuation => self.in_text == Some(true),
             _ => false,
         };
@@ -67,7 +68,7 @@ impl Inspector {
             self.in_text = match (header.opcode, header.fin) {
                 (_, true) => None,
                 (OpCode::Continuation, false) => self.in_text,
-                (op, false) => Some(op == OpCode::Text),
+                (op, false) => Some(op == OpCode::Text && !header.rsv1),
             };
         }
         let encoding = LengthEncoding::from_second_byte(wire[1]);
@@ -124,6 +125,27 @@ fn report(
         r.insert("close".into(), json!({"code": code, "reason": reason}));
     }
     Value::Object(r)
+}
+
+/// The content of a compressed message (RFC 7692): sent after the frame reports of a
+/// compressed message read (once it is inflated), and before the frame report of a message
+/// written compressed. The frame reports show the payload as it travels (compressed).
+pub fn inflated(direction: &str, opcode: OpCode, payload: &[u8]) -> String {
+    let shown = &payload[..payload.len().min(SHOW_MAX)];
+    let mut r = json!({
+        "type": "inflated",
+        "direction": direction,
+        "opcodeName": opcode.name(),
+        "length": payload.len(),
+        "truncated": shown.len() < payload.len(),
+        "payload": hex(shown),
+    });
+    if opcode == OpCode::Text {
+        if let Ok(text) = std::str::from_utf8(shown) {
+            r["text"] = text.into();
+        }
+    }
+    r.to_string()
 }
 
 /// The report of a protocol violation, sent before the close frame it causes.

@@ -115,6 +115,8 @@ pub struct Metrics {
     /// `[initiator][code - 1000 | other]`
     closes: [[AtomicU64; CLOSE_CODES + 1]; 2],
     drops: [AtomicU64; 5],
+    /// permessage-deflate: `[in, out]` payload bytes saved by compression.
+    deflate_saved: [AtomicU64; 2],
 }
 
 /// Per-connection counts, added to the shared ones in one go by [`Metrics::add_traffic`].
@@ -128,6 +130,10 @@ pub struct Traffic {
     pub bytes_in: u64,
     /// Wire bytes sent.
     pub bytes_out: u64,
+    /// permessage-deflate: inflated minus compressed size of the messages received.
+    pub deflate_saved_in: u64,
+    /// permessage-deflate: original minus compressed size of the messages sent.
+    pub deflate_saved_out: u64,
 }
 
 impl Metrics {
@@ -167,6 +173,8 @@ impl Metrics {
             (&e.msgs_out, t.msgs_out),
             (&e.bytes_in, t.bytes_in),
             (&e.bytes_out, t.bytes_out),
+            (&self.deflate_saved[0], t.deflate_saved_in),
+            (&self.deflate_saved[1], t.deflate_saved_out),
         ] {
             if v != 0 {
                 counter.fetch_add(v, Relaxed);
@@ -295,6 +303,20 @@ impl Metrics {
             }
         }
 
+        let name = "wsprism_deflate_bytes_saved_total";
+        family(
+            w,
+            name,
+            "counter",
+            "permessage-deflate: payload bytes saved by compression (uncompressed minus compressed size).",
+        );
+        for (dir, v) in [
+            ("in", &self.deflate_saved[0]),
+            ("out", &self.deflate_saved[1]),
+        ] {
+            sample(w, name, &[("direction", dir)], v.load(Relaxed) as i64);
+        }
+
         let name = "wsprism_closes_total";
         family(
             w,
@@ -386,6 +408,8 @@ mod tests {
             msgs_out: 2,
             bytes_in: 30,
             bytes_out: 20,
+            deflate_saved_in: 700,
+            deflate_saved_out: 900,
         };
         m.add_traffic(Endpoint::Echo, &mut t);
         assert_eq!(t.msgs_in, 0);
@@ -394,6 +418,8 @@ mod tests {
             "# TYPE wsprism_websocket_connections_open gauge",
             "wsprism_websocket_connections_open{endpoint=\"chat\"} 1",
             "wsprism_messages_received_total{endpoint=\"echo\"} 3",
+            "wsprism_deflate_bytes_saved_total{direction=\"in\"} 700",
+            "wsprism_deflate_bytes_saved_total{direction=\"out\"} 900",
             "wsprism_bytes_sent_total{endpoint=\"echo\"} 20",
             "wsprism_handshake_rejections_total{reason=\"version\"} 1",
             "wsprism_handshake_rejections_total{reason=\"other\"} 1",

@@ -119,6 +119,13 @@ impl Server {
             pong_timeout: config.pong_timeout,
             close_timeout: config.close_timeout,
             write_timeout: config.write_timeout,
+            // The server always resets its compressor per message: the compressor (about
+            // 300 KiB in miniz_oxide) is then built only while sending and freed when the
+            // connection goes quiet, so idle connections cost nothing for it.
+            deflate: config.deflate.then_some(wsprism::deflate::ServerConfig {
+                server_no_context_takeover: true,
+                client_no_context_takeover: config.deflate_no_context_takeover,
+            }),
         };
         let room = Room::new(usize::try_from(config.max_send_queue).unwrap_or(usize::MAX));
         let shared = Arc::new(Shared {

@@ -242,7 +242,8 @@ fn subprotocol_is_the_clients_first_supported_one_or_absent() {
 
 #[test]
 fn offered_extensions_are_declined_by_omission_and_the_connection_works() {
-    let server = Server::start(&[]);
+    // With permessage-deflate disabled (on by default: see tests/deflate.rs).
+    let server = Server::start(&["--deflate", "off"]);
     // What browsers send.
     let mut c = Client::connect_with(
         server.addr,

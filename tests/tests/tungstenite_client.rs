@@ -324,7 +324,9 @@ async fn keeps_order_of_a_pipelined_burst() {
 
 #[tokio::test]
 async fn declines_permessage_deflate_by_omission() {
-    let server = Server::start();
+    // With the extension disabled: it is on by default (tungstenite cannot speak it; Python
+    // websockets and Node ws test it in tests/interop/).
+    let server = Server::start_with(&["--deflate", "off"]);
     // What browsers send (RFC 7692 §7.1.1.2).
     let offer = [(
         "Sec-WebSocket-Extensions",

@@ -180,8 +180,11 @@ class EchoTest(unittest.IsolatedAsyncioTestCase):
             await self.close(ws)
 
     async def test_permessage_deflate_offer_is_declined(self):
+        # With the extension disabled (it is on by default: see test_deflate.py).
+        server = await Server.start("--deflate", "off")
+        self.addAsyncCleanup(server.stop)
         # websockets offers what browsers offer: permessage-deflate; client_max_window_bits.
-        async with open_ws(self.server, compression="deflate") as ws:
+        async with open_ws(server, compression="deflate") as ws:
             offer = ws.request.headers["Sec-WebSocket-Extensions"]
             self.assertIn("permessage-deflate", offer)
             self.assertIn("client_max_window_bits", offer)

@@ -158,8 +158,9 @@ test('keeps the order of a pipelined burst', TEST, async (t) => {
 });
 
 test('declines permessage-deflate by omission', TEST, async (t) => {
+  // With the extension disabled (it is on by default: see deflate.test.mjs).
   // ws offers what browsers offer: permessage-deflate; client_max_window_bits.
-  const server = await serverFor(t);
+  const server = await serverFor(t, '--deflate', 'off');
   const client = await Client.open(server.url(), undefined, { perMessageDeflate: true });
   assert.equal(client.response.statusCode, 101);
   assert.equal(client.response.headers['sec-websocket-extensions'], undefined);
