@@ -201,7 +201,8 @@ pub async fn run(
     let mut conn = Conn {
         sink: Sink {
             io,
-            out: Vec::with_capacity(COPY_MAX),
+            // Grown on the first reply: an idle connection holds no output buffer.
+            out: Vec::new(),
             write_timeout: settings.write_timeout,
             traffic: Traffic {
                 bytes_in: prefix.len() as u64,
@@ -236,6 +237,9 @@ pub async fn run(
         in_text: false,
         wire: Vec::new(),
     };
+    // Copied into the read buffer above; an async fn would otherwise keep hyper's buffer
+    // (8 KiB) alive for the whole connection.
+    drop(prefix);
     let end = conn.serve(shutdown).await;
     tracing::debug!(endpoint = ep.name(), ?end, "connection ends");
     conn.finish(end).await;
