@@ -1108,11 +1108,16 @@ impl Conn {
             return Ok(());
         }
         let deadline = Instant::now() + self.settings.close_timeout;
-        let mut scratch = [0u8; 4096];
-        while let Ok(Ok(n)) = timeout_at(deadline, self.sink.io.read(&mut scratch)).await {
+        // Drain into the read buffer, not a stack array: an array here would sit in every
+        // connection's future, idle ones included.
+        let buf = &mut self.rd.buf;
+        buf.clear();
+        buf.reserve(MIN_READ);
+        while let Ok(Ok(n)) = timeout_at(deadline, self.sink.io.read_buf(buf)).await {
             if n == 0 {
                 break;
             }
+            buf.clear();
         }
         Ok(())
     }
