@@ -357,6 +357,22 @@ impl Reader {
         }
     }
 
+    /// Gives the buffer back while nothing is pending, so that a connection waiting for
+    /// its client holds no read buffer at all; [`make_room`](Self::make_room) takes one
+    /// again when bytes arrive (an allocator round trip, against a system call).
+    fn release_if_empty(&mut self) {
+        if self.buf.is_empty() && self.fed.is_none() && self.buf.capacity() != 0 {
+            self.buf = Vec::new();
+        }
+    }
+
+    /// Room for a read, after [`release_if_empty`](Self::release_if_empty).
+    fn make_room(&mut self) {
+        if self.buf.capacity() - self.buf.len() < MIN_READ {
+            self.buf.reserve(READ_BUF);
+        }
+    }
+
     /// Whether the buffer holds nothing but is large (kept from a big frame).
     fn is_idle_and_big(&self) -> bool {
         self.buf.is_empty() && self.buf.capacity() > SHRINK_ABOVE
@@ -696,7 +712,7 @@ struct Conn {
 
 /// What woke the connection up.
 enum Event {
-    Read(io::Result<usize>),
+    Readable(io::Result<()>),
     Queue(Outbound),
     Shutdown,
     Timer,
@@ -728,6 +744,7 @@ impl Conn {
             }
             self.metrics.add_traffic(self.ep, &mut self.sink.traffic);
             self.rd.prepare();
+            self.rd.release_if_empty();
             if self.rd.buf.is_empty() {
                 // Nothing pending: free large compression buffers (module docs).
                 if let Some(z) = &mut self.sink.deflate {
@@ -755,18 +772,26 @@ impl Conn {
             let event = tokio::select! {
                 biased;
                 _ = &mut cancelled, if !closing => Event::Shutdown,
-                r = self.sink.io.read_buf(&mut self.rd.buf) => Event::Read(r),
+                r = self.sink.io.readable() => Event::Readable(r),
                 q = recv_queue(&mut self.app), if has_queue => Event::Queue(q),
                 _ = &mut sleep, if armed.is_some() => Event::Timer,
             };
             let result = match event {
-                Event::Read(Ok(0)) => return End::Dropped(DropReason::Eof),
-                Event::Read(Ok(n)) => {
-                    self.sink.traffic.bytes_in += n as u64;
-                    self.last_seen = Instant::now();
-                    Ok(())
+                Event::Readable(Err(e)) => return io_end(e),
+                Event::Readable(Ok(())) => {
+                    self.rd.make_room();
+                    match self.sink.io.try_read_buf(&mut self.rd.buf) {
+                        Ok(0) => return End::Dropped(DropReason::Eof),
+                        Ok(n) => {
+                            self.sink.traffic.bytes_in += n as u64;
+                            self.last_seen = Instant::now();
+                            Ok(())
+                        }
+                        // A stale readiness event: wait again.
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+                        Err(e) => return io_end(e),
+                    }
                 }
-                Event::Read(Err(e)) => return io_end(e),
                 Event::Queue(Outbound::Frame(frame)) => self.write_queued(frame).await,
                 Event::Queue(Outbound::Kicked) => {
                     self.start_close(CloseCode::POLICY_VIOLATION, "too slow: send queue full")
