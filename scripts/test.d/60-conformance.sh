@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The conformance suite (tests/conformance: Autobahn's sections 1-7, 9, 10, about 500 cases)
+# The conformance suite (tests/conformance: Autobahn's sections 1-7, 9, 10, 12, 13, about 600 cases)
 # and the hostile-client tests, against a *release* build of wsprism-server: the build users
 # run, where timing differs from the debug build that `cargo test --workspace` (stage 20)
 # already checks. Prints the per-section table and the hostile tests' figures (memory per

@@ -213,6 +213,24 @@ pub fn check_upgrade(resp: &Response, key: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Like [`check_upgrade`] for a request that offered extensions: a
+/// `Sec-WebSocket-Extensions` answer is allowed (the caller checks it against its offer,
+/// RFC 7692 §7.1) and returned, several header lines joined with `, ` (RFC 7230 §3.2.2).
+pub fn check_upgrade_offered(resp: &Response, key: &str) -> Result<Option<String>, String> {
+    let without_ext = Response {
+        status: resp.status,
+        headers: resp
+            .headers
+            .iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case("sec-websocket-extensions"))
+            .cloned()
+            .collect(),
+    };
+    check_upgrade(&without_ext, key)?;
+    let ext = resp.header("sec-websocket-extensions");
+    Ok((!ext.is_empty()).then(|| ext.join(", ")))
+}
+
 /// Whether an I/O error is a read/write timeout.
 pub fn is_timeout(e: &io::Error) -> bool {
     matches!(
@@ -272,6 +290,20 @@ impl Conn {
         let (resp, rest) = read_response(&mut stream)?;
         check_upgrade(&resp, &key).map_err(|e| format!("handshake: {e}"))?;
         Ok(Conn::from_parts(stream, rest))
+    }
+
+    /// Connects with `Sec-WebSocket-Extensions: offer` in the request; returns the connection
+    /// and the server's `Sec-WebSocket-Extensions` answer (`None`: declined).
+    pub fn open_offering(target: &Target, offer: &str) -> Result<(Conn, Option<String>), String> {
+        let mut stream = tcp(target)?;
+        let key = random_key();
+        let extra = [("Sec-WebSocket-Extensions", offer)];
+        stream
+            .write_all(upgrade_request(target, &key, &extra).as_bytes())
+            .map_err(|e| format!("writing the handshake: {e}"))?;
+        let (resp, rest) = read_response(&mut stream)?;
+        let answer = check_upgrade_offered(&resp, &key).map_err(|e| format!("handshake: {e}"))?;
+        Ok((Conn::from_parts(stream, rest), answer))
     }
 
     /// Wraps a stream whose handshake is done; `pending` are bytes already read past it.

@@ -1,7 +1,9 @@
-//! The catalogue, one module per section (numbered like Autobahn's; sections 12 and 13,
-//! permessage-deflate, are not implemented by the server yet).
+//! The catalogue, one module per section (numbered like Autobahn's; sections 12 and 13 are
+//! permessage-deflate, RFC 7692).
 
 pub mod s10_misc;
+pub mod s12_deflate;
+pub mod s13_negotiation;
 pub mod s1_framing;
 pub mod s2_ping;
 pub mod s3_rsv;
@@ -14,7 +16,7 @@ pub mod s9_limits;
 use crate::case::Case;
 
 /// The section names, for the summary table.
-pub const SECTIONS: [(u32, &str); 9] = [
+pub const SECTIONS: [(u32, &str); 11] = [
     (1, "framing"),
     (2, "ping/pong"),
     (3, "reserved bits"),
@@ -24,6 +26,8 @@ pub const SECTIONS: [(u32, &str); 9] = [
     (7, "close handling"),
     (9, "limits/performance"),
     (10, "misc and handshake"),
+    (12, "permessage-deflate"),
+    (13, "deflate negotiation"),
 ];
 
 /// Every case, for a server whose message size limit is `max_message`.
@@ -38,6 +42,8 @@ pub fn all(max_message: usize) -> Vec<Case> {
     v.extend(s7_close::cases());
     v.extend(s9_limits::cases(max_message));
     v.extend(s10_misc::cases());
+    v.extend(s12_deflate::cases(max_message));
+    v.extend(s13_negotiation::cases());
     v
 }
 
