@@ -8,10 +8,14 @@
 # (taskset), so they never compete for a core. Runs alternate between servers (ours, peers,
 # ours, peers, ...), every run with a fresh server process, and the tables show medians.
 #
-# Usage: bench/run-load.sh              # 2 runs of 1 s warm-up + 5 s each (~10 minutes)
-#        QUICK=1 bench/run-load.sh      # 1 run of 0.5 s + 2 s each (~3 minutes)
+# Usage: bench/run-load.sh              # 2 runs of 1 s warm-up + 5 s each (~16 minutes)
+#        QUICK=1 bench/run-load.sh      # 1 run of 0.5 s + 2 s each (~5 minutes)
 # Env:   RUNS=N, DURATION=S, WARMUP=S, SERVERS="wsprism tungstenite ..." (a subset),
 #        SCENARIOS="1 2 9" (a subset of the numbers below), IDLE_CONNS=10000.
+# Scenarios 10-17 compare /echo with and without permessage-deflate (RFC 7692, --deflate:
+# the client compresses every message and inflates every echo) on compressible and random
+# payloads; servers without permessage-deflate show n/a there (only wsprism and node-ws,
+# started with --deflate, support it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,8 +38,18 @@ ALL_SCENARIOS=(
     "7|100 conns, 20 B, 8 in flight|--conns 100 --size 20 --inflight 8"
     "8|handshakes/s (8 at a time)|--mode handshake --conns 8"
     "9|idle conns: RSS per conn|--mode idle --conns $IDLE_CONNS"
+    "10|100 conns, 1 KiB compressible|--conns 100 --size 1024 --payload compressible"
+    "11|100 conns, 1 KiB compressible, deflate|--conns 100 --size 1024 --payload compressible --deflate"
+    "12|100 conns, 1 KiB random|--conns 100 --size 1024 --payload random"
+    "13|100 conns, 1 KiB random, deflate|--conns 100 --size 1024 --payload random --deflate"
+    "14|10 conns, 64 KiB compressible|--conns 10 --size 65536 --payload compressible"
+    "15|10 conns, 64 KiB compressible, deflate|--conns 10 --size 65536 --payload compressible --deflate"
+    "16|10 conns, 64 KiB random|--conns 10 --size 65536 --payload random"
+    "17|10 conns, 64 KiB random, deflate|--conns 10 --size 65536 --payload random --deflate"
 )
-SCENARIOS=${SCENARIOS:-"1 2 3 4 5 6 7 8 9"}
+SCENARIOS=${SCENARIOS:-"1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17"}
+# Servers that speak permessage-deflate (the others are skipped in --deflate scenarios).
+DEFLATE_SERVERS="wsprism node-ws"
 
 cargo build --release -q -p wsprism-server -p wsprism-bench --bins
 if [[ " $SERVERS " == *" node-ws "* && ! -d bench/node-ws/node_modules/ws ]]; then
@@ -44,13 +58,14 @@ fi
 T=target/release
 command -v taskset >/dev/null || { echo "run-load.sh: taskset is needed" >&2; exit 1; }
 
+# The command line of server $1; $2 = 1 for a --deflate scenario.
 server_cmd() {
     case "$1" in
         wsprism) echo "$T/wsprism-server --listen 127.0.0.1:0 --log-level error --max-connections $((IDLE_CONNS + 1000))" ;;
         tungstenite) echo "$T/peer-tungstenite --listen 127.0.0.1:0" ;;
         fastwebsockets) echo "$T/peer-fastwebsockets --listen 127.0.0.1:0" ;;
         tokio-websockets) echo "$T/peer-tokio-websockets --listen 127.0.0.1:0" ;;
-        node-ws) echo "node bench/node-ws/server.mjs --listen 127.0.0.1:0" ;;
+        node-ws) echo "node bench/node-ws/server.mjs --listen 127.0.0.1:0${2:+ --deflate}" ;;
         *) echo "run-load.sh: unknown server $1" >&2; exit 1 ;;
     esac
 }
@@ -63,7 +78,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts server $1 on core 0; sets SERVER_PID and SERVER_ADDR.
+# Starts server $1 on core 0 (with permessage-deflate if $2 is 1); sets SERVER_PID and
+# SERVER_ADDR.
 STARTS=0
 start_server() {
     # A new file per start: the previous server's line must never be read for this one.
@@ -71,7 +87,7 @@ start_server() {
     local out="$WORK/server.$STARTS.out" err="$WORK/server.$STARTS.err"
     : >"$out"
     # shellcheck disable=SC2046
-    taskset -c 0 $(server_cmd "$1") >"$out" 2>"$err" &
+    taskset -c 0 $(server_cmd "$1" "${2:-}") >"$out" 2>"$err" &
     SERVER_PID=$!
     SERVER_ADDR=
     for _ in $(seq 200); do
@@ -98,7 +114,12 @@ for entry in "${ALL_SCENARIOS[@]}"; do
     [[ " $SCENARIOS " == *" $num "* ]] || continue
     for run in $(seq "$RUNS"); do
         for server in $SERVERS; do
-            start_server "$server"
+            deflate=
+            if [[ "$largs" == *"--deflate"* ]]; then
+                [[ " $DEFLATE_SERVERS " == *" $server "* ]] || continue
+                deflate=1
+            fi
+            start_server "$server" "$deflate"
             extra=()
             if [[ "$largs" == *"--mode idle"* ]]; then extra=(--server-pid "$SERVER_PID"); fi
             # shellcheck disable=SC2086
@@ -157,7 +178,7 @@ for num in scenarios:
     cells = []
     for s in servers:
         v = median(num, s, key)
-        cell = fmt(v, unit)
+        cell = fmt(v, unit) if (num, s) in data else 'n/a'
         if s != servers[0] and v and ours:
             cell += f' ({ours / v:.2f}×)'
         cells.append(cell)
@@ -173,6 +194,9 @@ for num in scenarios:
     cells = []
     for s in servers:
         ps = [median(num, s, k) for k in ('p50_us', 'p99_us', 'p999_us')]
+        if (num, s) not in data:
+            cells.append('n/a')
+            continue
         cells.append('failed' if None in ps else ' / '.join(fmt(p) for p in ps))
     print(f'| {labels[num]} | ' + ' | '.join(cells) + ' |')
 EOF

@@ -1,6 +1,6 @@
 // Peer echo server for bench/run-load.sh: Node's `ws`, written as its README recommends
 // (WebSocketServer, echo every message back with its binary flag).
-// Usage: node server.mjs --listen 127.0.0.1:0; the first stdout line is
+// Usage: node server.mjs --listen 127.0.0.1:0 [--deflate]; the first stdout line is
 // `listening on http://ADDR`, the same contract as wsprism-server and the Rust peers.
 import { WebSocketServer } from 'ws';
 
@@ -10,7 +10,10 @@ const colon = listen.lastIndexOf(':');
 const host = listen.slice(0, colon).replace(/^\[|\]$/g, '');
 const port = Number(listen.slice(colon + 1));
 
-const wss = new WebSocketServer({ host, port });
+// --deflate: accept permessage-deflate offers with ws's defaults (`perMessageDeflate: true`:
+// context takeover both ways, messages under 1 KiB sent uncompressed).
+const perMessageDeflate = process.argv.includes('--deflate');
+const wss = new WebSocketServer({ host, port, perMessageDeflate });
 wss.on('connection', (ws) => {
   ws.on('error', () => {});
   ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));

@@ -10,6 +10,8 @@
 //!   its echo, with `--inflight` messages in flight (1 = ping-pong, more = pipelined), for
 //!   `--warmup` then `--duration` seconds; messages/s and latency percentiles cover the
 //!   measured window only.
+//!   `--payload compressible|random` picks what the messages carry; `--deflate` offers
+//!   permessage-deflate, compresses every message (RSV1, masked) and inflates every echo.
 //! - `handshake`: `--conns` tasks open a connection, do the opening handshake (checking
 //!   `Sec-WebSocket-Accept`), and drop it with a TCP reset (no TIME_WAIT pile-up), in a loop.
 //! - `idle`: opens `--conns` connections (handshake and one 20-byte echo each), lets them
@@ -25,13 +27,34 @@ use std::time::{Duration, Instant};
 use clap::{Parser, ValueEnum};
 use hdrhistogram::Histogram;
 use tokio::task::JoinSet;
-use wsprism_bench::load::{self, BoxError, Pattern, Window};
+use wsprism_bench::load::{self, BoxError, Pattern, Payload, Window};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Mode {
     Echo,
     Handshake,
     Idle,
+}
+
+/// `--payload`: what the echo messages carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PayloadArg {
+    /// A cheap arithmetic byte pattern.
+    Pattern,
+    /// JSON-like text repeated (compresses well).
+    Compressible,
+    /// Seeded random bytes (incompressible).
+    Random,
+}
+
+impl From<PayloadArg> for Payload {
+    fn from(p: PayloadArg) -> Payload {
+        match p {
+            PayloadArg::Pattern => Payload::Pattern,
+            PayloadArg::Compressible => Payload::Compressible,
+            PayloadArg::Random => Payload::Random,
+        }
+    }
 }
 
 #[derive(Debug, Parser)]
@@ -60,6 +83,13 @@ struct Args {
     /// Seconds measured.
     #[arg(long, default_value_t = 5.0)]
     duration: f64,
+    /// What the messages carry (echo).
+    #[arg(long, value_enum, default_value = "pattern")]
+    payload: PayloadArg,
+    /// Offer permessage-deflate (RFC 7692), compress every message and inflate every echo
+    /// (echo); fails if the server declines.
+    #[arg(long)]
+    deflate: bool,
     /// The server's process id (idle: its RSS is read from /proc/PID/status).
     #[arg(long)]
     server_pid: Option<u32>,
@@ -106,7 +136,8 @@ async fn open_many(args: &Args, n: usize) -> Result<Vec<load::Conn>, BoxError> {
     while conns.len() < n {
         while next < n && set.len() < 100 {
             let (addr, path) = (args.addr, args.path.clone());
-            set.spawn(async move { load::connect(addr, &path).await });
+            let deflate = args.deflate;
+            set.spawn(async move { load::connect_with(addr, &path, deflate).await });
             next += 1;
         }
         match set.join_next().await {
@@ -145,12 +176,18 @@ async fn echo(args: &Args) -> Result<String, BoxError> {
     };
     let mut set = JoinSet::new();
     for (i, conn) in conns.into_iter().enumerate() {
-        let pattern = Pattern::new(args.size, i as u32);
-        let inflight = args.inflight;
+        let pattern = Pattern::with_payload(args.size, i as u32, args.payload.into());
+        let (inflight, deflate) = (args.inflight, args.deflate);
         let mut conn = conn;
         set.spawn(async move {
             tokio::time::sleep_until(start.into()).await;
-            let run = load::run_echo(&mut conn, &pattern, inflight, window, histogram());
+            let run = async {
+                if deflate {
+                    load::run_echo_deflate(&mut conn, &pattern, inflight, window, histogram()).await
+                } else {
+                    load::run_echo(&mut conn, &pattern, inflight, window, histogram()).await
+                }
+            };
             // A stuck server must not hang the benchmark.
             let deadline = window.end + Duration::from_secs(30);
             let result = match tokio::time::timeout_at(deadline.into(), run).await {
@@ -170,10 +207,12 @@ async fn echo(args: &Args) -> Result<String, BoxError> {
     }
     let secs = window.end.duration_since(window.start).as_secs_f64();
     Ok(format!(
-        "mode=echo conns={} size={} inflight={} messages={messages} msgs_per_s={:.0} mib_per_s={:.1} {}",
+        "mode=echo conns={} size={} inflight={} payload={:?} deflate={} messages={messages} msgs_per_s={:.0} mib_per_s={:.1} {}",
         args.conns,
         args.size,
         args.inflight,
+        args.payload,
+        args.deflate,
         messages as f64 / secs,
         messages as f64 * args.size as f64 / secs / (1 << 20) as f64,
         percentiles(&hist),
