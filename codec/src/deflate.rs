@@ -36,12 +36,12 @@
 //!
 //! `miniz_oxide` always inflates with a 32 KiB window, so any `client_max_window_bits` the
 //! peer's compressor uses (8..=15) is decoded correctly. Its compressor, however, always
-//! searches a 32 KiB window and cannot be told to stay within a smaller one. A server
-//! therefore declines an offer whose `server_max_window_bits` is below 15 (it would promise
-//! back-references it cannot rule out), and a client never offers `client_max_window_bits`
-//! (so the server may not impose one). Declining an offer is always allowed by RFC 7692 §5:
-//! the connection then simply runs uncompressed (or with the next offer). (A way to accept
-//! such offers later: miniz_oxide's Huffman-only strategy emits no back-references at all.)
+//! searches a 32 KiB window and cannot be told to stay within a smaller one. So when a
+//! window below 15 bits is agreed for our side (`server_max_window_bits` for a server,
+//! `client_max_window_bits` for a client), our [`Deflater`] switches to the Huffman-only
+//! strategy: it emits no back-references at all, which every window size can decode, at
+//! some cost in ratio. A client still never offers `client_max_window_bits` (its inflater
+//! needs no limit), so the server has nothing to impose.
 //!
 //! One `miniz_oxide` behaviour to know: a back-reference to before the start of the data
 //! it has seen (a peer bug, e.g. a compressor that kept its context after agreeing to
@@ -397,14 +397,21 @@ impl Agreed {
         s
     }
 
-    /// The server's compressor for this agreement.
+    /// The server's compressor for this agreement (Huffman-only when the client limited
+    /// the server's window below 15 bits, see the module docs).
     pub fn server_deflater(&self) -> Deflater {
-        Deflater::new(self.params.server_no_context_takeover)
+        let bits = self.params.server_max_window_bits.unwrap_or(15);
+        Deflater::with_window_bits(6, bits, self.params.server_no_context_takeover)
     }
 
-    /// The client's compressor for this agreement.
+    /// The client's compressor for this agreement (Huffman-only when the server limited
+    /// the client's window below 15 bits).
     pub fn client_deflater(&self) -> Deflater {
-        Deflater::new(self.params.client_no_context_takeover)
+        let bits = match self.params.client_max_window_bits {
+            ClientWindowBits::Limit(bits) => bits,
+            _ => 15,
+        };
+        Deflater::with_window_bits(6, bits, self.params.client_no_context_takeover)
     }
 
     /// The inflater for messages the server sends (used by the client).
@@ -439,10 +446,6 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// Whether we can accept `offer`, and with which parameters (RFC 7692 §7.1).
     pub fn choose(&self, offer: &Params) -> Option<Agreed> {
-        // Our compressor cannot stay within a window below 32 KiB (module docs): decline.
-        if offer.server_max_window_bits.is_some_and(|b| b < 15) {
-            return None;
-        }
         Some(Agreed {
             params: Params {
                 // §7.1.1.1: an offered server_no_context_takeover must be accepted by
@@ -452,7 +455,8 @@ impl ServerConfig {
                 // §7.1.1.2: the server may include this whether offered or not.
                 client_no_context_takeover: offer.client_no_context_takeover
                     || self.client_no_context_takeover,
-                // §7.1.2.1: if offered, the response must carry a value no larger (15).
+                // §7.1.2.1: if offered, the response must carry a value no larger: the same
+                // value, honoured by a Huffman-only compressor below 15 (module docs).
                 server_max_window_bits: offer.server_max_window_bits,
                 // §7.1.2.2: optional in the response; our inflater handles any window, so we
                 // never limit the client's.
@@ -593,8 +597,18 @@ impl Deflater {
 
     /// A compressor at `level` (1 fastest ..= 9 best; 0 stores uncompressed blocks).
     pub fn with_level(level: u8, no_context_takeover: bool) -> Self {
+        Self::with_window_bits(level, 15, no_context_takeover)
+    }
+
+    /// A compressor whose output a peer with a `window_bits` window (8..=15, RFC 7692
+    /// §7.1.2) can inflate: below 15 it uses the Huffman-only strategy, which emits no
+    /// back-references (the matcher itself always searches 32 KiB).
+    pub fn with_window_bits(level: u8, window_bits: u8, no_context_takeover: bool) -> Self {
+        /// zlib's `Z_HUFFMAN_ONLY`, as `miniz_oxide` numbers its strategies.
+        const HUFFMAN_ONLY: i32 = 2;
+        let strategy = if window_bits < 15 { HUFFMAN_ONLY } else { 0 };
         // Negative window bits: a raw DEFLATE stream, no zlib header (RFC 7692 §7.2.1).
-        let flags = create_comp_flags_from_zip_params(i32::from(level.min(9)), -15, 0);
+        let flags = create_comp_flags_from_zip_params(i32::from(level.min(9)), -15, strategy);
         let state = Box::new(CompressorOxide::new(flags));
         Deflater {
             state,

@@ -381,11 +381,12 @@ fn offers_from_real_clients() {
             .as_deref(),
         Some("permessage-deflate; server_no_context_takeover")
     );
-    // A client that limits our window below 32 KiB: declined (module docs: miniz_oxide
-    // cannot keep its compressor within it).
+    // A client that limits our window below 32 KiB: accepted, the limit echoed (§7.1.2.1)
+    // and honoured by a Huffman-only compressor (module docs).
     assert_eq!(
-        accept("permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"),
-        None
+        accept("permessage-deflate; server_max_window_bits=12; client_max_window_bits=12")
+            .as_deref(),
+        Some("permessage-deflate; server_max_window_bits=12")
     );
     // The quoted form of a value is the same value (RFC 6455 §9.1).
     assert_eq!(
@@ -403,7 +404,7 @@ fn offers_from_real_clients() {
 
 #[test]
 fn first_acceptable_offer_wins() {
-    let header = "permessage-deflate; server_max_window_bits=10, \
+    let header = "permessage-deflate; server_max_window_bits=16, \
                   permessage-deflate; foo, \
                   permessage-deflate; client_no_context_takeover, \
                   permessage-deflate";
@@ -414,6 +415,43 @@ fn first_acceptable_offer_wins() {
     let offers = parse_offers(header).unwrap();
     assert_eq!(offers.len(), 4);
     assert_eq!(offers[1], Err(ParamError::Unknown("foo".into())));
+}
+
+/// Huffman-only output (for a peer window below 15 bits) has no back-references: a stream
+/// of a highly repetitive payload is then about as long as its Huffman coding alone, where
+/// the 32 KiB matcher shrinks it to almost nothing, and it still inflates to the payload.
+#[test]
+fn small_agreed_windows_get_output_without_back_references() {
+    let payload: Vec<u8> = b"abcdefgh"
+        .iter()
+        .copied()
+        .cycle()
+        .take(64 * 1024)
+        .collect();
+    let agreed = ServerConfig::default()
+        .accept("permessage-deflate; server_max_window_bits=8")
+        .unwrap()
+        .unwrap();
+    let mut small = Vec::new();
+    agreed
+        .server_deflater()
+        .compress(&payload, &mut small)
+        .unwrap();
+    let mut full = Vec::new();
+    Deflater::new(true).compress(&payload, &mut full).unwrap();
+    // 8 symbols of equal frequency: 3 bits each, so at least 3/8 of the input.
+    assert!(
+        small.len() >= payload.len() * 3 / 8,
+        "{} bytes",
+        small.len()
+    );
+    assert!(full.len() < 1024, "{} bytes", full.len());
+    let mut out = Vec::new();
+    agreed
+        .server_inflater()
+        .decompress(&small, &mut out, 1 << 20)
+        .unwrap();
+    assert_eq!(out, payload);
 }
 
 #[test]

@@ -394,7 +394,8 @@ struct Sink {
 /// The sending half of permessage-deflate.
 struct Compress {
     agreed: Agreed,
-    /// The connection's own compressor, only when it keeps its context between messages.
+    /// The connection's own compressor, only when it keeps its context between messages or
+    /// the client limited our window (Huffman-only).
     deflater: Option<Deflater>,
     /// The compressed payload being sent.
     buf: Vec<u8>,
@@ -417,7 +418,16 @@ impl Compress {
         if payload.len() < COMPRESS_MIN && !keep_context {
             return false;
         }
-        let pooled = if keep_context {
+        // A client that limited our window below 15 bits gets a Huffman-only compressor
+        // (wsprism::deflate docs): the connection keeps its own, the pool holds only the
+        // unrestricted kind.
+        let own = keep_context
+            || self
+                .agreed
+                .params
+                .server_max_window_bits
+                .is_some_and(|b| b < 15);
+        let pooled = if own {
             self.deflater.take()
         } else {
             lock(&DEFLATERS).pop()
@@ -427,7 +437,7 @@ impl Compress {
         if deflater.compress(payload, &mut self.buf).is_err() {
             return false; // (and the compressor is dropped)
         }
-        if keep_context {
+        if own {
             self.deflater = Some(deflater);
         } else {
             // Reset by `compress` (no context takeover): ready for any connection.

@@ -349,11 +349,14 @@ mod tests {
         let agreed = negotiate_deflate(
             Some(&on),
             &[
-                "permessage-deflate; server_max_window_bits=10",
-                "permessage-deflate",
+                "permessage-deflate; server_max_window_bits=16",
+                "permessage-deflate; client_no_context_takeover",
             ],
         );
-        assert!(agreed.is_some());
+        assert_eq!(
+            agreed.map(|a| a.response_header()).as_deref(),
+            Some("permessage-deflate; server_no_context_takeover; client_no_context_takeover")
+        );
         assert!(negotiate_deflate(Some(&on), &["permessage-deflate; bogus"]).is_none());
         assert!(negotiate_deflate(Some(&on), &["permessage-deflate; =="]).is_none());
         assert!(negotiate_deflate(Some(&on), &["x-other"]).is_none());

@@ -195,19 +195,21 @@ fn negotiation_answers() {
         Some("permessage-deflate; server_no_context_takeover")
     );
     assert!(c.agreed.is_some());
-    // No offer, another extension, or an offer we cannot honour: no header at all.
+    // No offer, or another extension: no header at all.
     assert_eq!(ext(&handshake(server.addr, "/echo", None)), None);
     assert_eq!(
         ext(&handshake(server.addr, "/echo", Some("x-webkit-foo"))),
         None
     );
+    // A limit on our window is echoed (RFC 7692 §7.1.2.1) and honoured (Huffman-only).
     assert_eq!(
         ext(&handshake(
             server.addr,
             "/echo",
             Some("permessage-deflate; server_max_window_bits=9")
-        )),
-        None
+        ))
+        .as_deref(),
+        Some("permessage-deflate; server_no_context_takeover; server_max_window_bits=9")
     );
     // Malformed offers (RFC 7692 §5: the server MUST NOT accept): declined by omission.
     for bad in [
@@ -224,7 +226,7 @@ fn negotiation_answers() {
     let c = handshake(
         server.addr,
         "/echo",
-        Some("permessage-deflate; server_max_window_bits=8\r\nSec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover"),
+        Some("permessage-deflate; server_max_window_bits=16\r\nSec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover"),
     );
     assert_eq!(
         ext(&c).as_deref(),

@@ -11,6 +11,7 @@ import unittest
 import urllib.request
 
 from websockets.asyncio.client import connect
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 
 from harness import Payloads, Server
 
@@ -92,6 +93,21 @@ class DeflateTest(unittest.IsolatedAsyncioTestCase):
             with self.assertRaises(Exception):
                 await asyncio.wait_for(ws.recv(), STEP)
             self.assertEqual(ws.close_code, 1009)
+
+    async def test_a_small_server_window_is_echoed_and_kept(self):
+        # websockets inflates with zlib at exactly the window it asked for (wbits=-9 here):
+        # a back-reference further than 512 bytes fails its decompression, so every echo
+        # checks that the server kept to the window.
+        factory = ClientPerMessageDeflateFactory(server_max_window_bits=9)
+        async with open_ws(self.server, compression=None, extensions=[factory]) as ws:
+            answer = ws.response.headers["Sec-WebSocket-Extensions"]
+            self.assertIn("server_max_window_bits=9", answer)
+            p = Payloads(0x5EED0D02)
+            for size in [100, 4096, 65536, 1 << 20]:
+                await self.echo(ws, compressible(size), f"compressible binary of {size}")
+                await self.echo(ws, p.text(size), f"text of {size}")
+            await asyncio.wait_for(ws.close(), STEP)
+            self.assertEqual(ws.close_code, 1000)
 
 
 if __name__ == "__main__":
