@@ -49,7 +49,7 @@ fi
 for dir in $(git ls-files '*package.json' | grep -v node_modules | xargs -r -n1 dirname); do
   if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" -o "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
     log "npm ci in $dir"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >&2
   fi
 done
 log "toolchain ready"

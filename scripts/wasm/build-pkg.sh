@@ -23,7 +23,7 @@ case "$out" in /*) dir=$out ;; *) dir=$root/codec/$out ;; esac
 wasm="$dir/wsprism_bg.wasm"
 opt="$here/node_modules/binaryen/bin/wasm-opt"
 if [ ! -x "$opt" ]; then
-  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error) >&2
 fi
 # The features rustc 1.95 enables for wasm32 by default, which wasm-bindgen's output uses.
 "$opt" -Oz --converge --zero-filled-memory --enable-reference-types --enable-bulk-memory --enable-nontrapping-float-to-int \
