@@ -4,10 +4,10 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 
-use common::{read_head, upgrade_request, Msg, Response, Server, READ_TIMEOUT};
+use common::{read_head, read_more, upgrade_request, Msg, Response, Server, READ_TIMEOUT};
 use wsprism::deflate::{Agreed, ClientOffer, Deflater, Inflater, RSV1};
 use wsprism::encoder::encode_with_header;
 use wsprism::message::Incoming;
@@ -128,16 +128,9 @@ impl DClient {
             }
             self.buf.drain(..self.start);
             self.start = 0;
-            let mut chunk = vec![0u8; 64 * 1024];
-            let n = match self.stream.read(&mut chunk) {
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => 0,
-                Err(e) => panic!("read: {e}"),
-            };
-            if n == 0 {
+            if !read_more(&mut self.stream, &mut self.buf) {
                 return None;
             }
-            self.buf.extend_from_slice(&chunk[..n]);
         }
     }
 

@@ -148,6 +148,19 @@ impl Response {
 }
 
 /// Reads a response head from `stream`; returns it and any bytes read past it.
+/// Appends what one read brings to `buf`; `false` at the end of the stream (a reset
+/// counts as one: the server may reset after its close frame).
+pub fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
+    let mut chunk = vec![0u8; 64 * 1024];
+    let n = match stream.read(&mut chunk) {
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => 0,
+        Err(e) => panic!("read: {e}"),
+    };
+    buf.extend_from_slice(&chunk[..n]);
+    n != 0
+}
+
 pub fn read_head(stream: &mut TcpStream) -> (Response, Vec<u8>) {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -339,16 +352,9 @@ impl Client {
             }
             self.buf.drain(..self.start);
             self.start = 0;
-            let mut chunk = vec![0u8; 64 * 1024];
-            let n = match self.stream.read(&mut chunk) {
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => 0,
-                Err(e) => panic!("read: {e}"),
-            };
-            if n == 0 {
+            if !read_more(&mut self.stream, &mut self.buf) {
                 return None;
             }
-            self.buf.extend_from_slice(&chunk[..n]);
         }
     }
 
