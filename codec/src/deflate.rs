@@ -73,7 +73,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use miniz_oxide::deflate::core::{create_comp_flags_from_zip_params, CompressorOxide};
+use miniz_oxide::deflate::core::{
+    compress_to_output, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus,
+};
 use miniz_oxide::inflate::stream::InflateState;
 use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
@@ -628,31 +630,20 @@ impl Deflater {
             return Ok(());
         }
         let start = out.len();
-        let mut input = payload;
-        loop {
-            let len = out.len();
-            let room = 64 + input.len() / 2;
-            out.resize(len + room, 0);
-            let res = miniz_oxide::deflate::stream::deflate(
-                &mut self.state,
-                input,
-                &mut out[len..],
-                MZFlush::Sync,
-            );
-            out.truncate(len + res.bytes_written);
-            input = &input[res.bytes_consumed..];
-            match res.status {
-                Ok(_) | Err(MZError::Buf) => {}
-                Err(_) => {
-                    out.truncate(start);
-                    self.state.reset();
-                    return Err(Error::InvalidCompressedData);
-                }
-            }
-            // Done when all input is in and the flush fit in the room we gave.
-            if input.is_empty() && res.bytes_written < room {
-                break;
-            }
+        // The callback form hands every finished chunk straight to `out`, so one call always
+        // compresses all input and completes the flush. The buffer-filling `stream::deflate`
+        // does not: once a call fills the output it only drains its pending block on the next
+        // call and can return with room to spare while input still sits in the window
+        // (seen at level 0 with a 31,746-byte message), losing the tail of the message.
+        let (status, consumed) =
+            compress_to_output(&mut self.state, payload, TDEFLFlush::Sync, |chunk| {
+                out.extend_from_slice(chunk);
+                true
+            });
+        if status != TDEFLStatus::Okay || consumed != payload.len() {
+            out.truncate(start);
+            self.state.reset();
+            return Err(Error::InvalidCompressedData);
         }
         // §7.2.1: remove the 4 octets of the empty stored block that ends a sync flush.
         if out[start..].ends_with(&TRAILER) {
