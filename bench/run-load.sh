@@ -11,7 +11,9 @@
 # Usage: bench/run-load.sh              # 2 runs of 1 s warm-up + 5 s each (~16 minutes)
 #        QUICK=1 bench/run-load.sh      # 1 run of 0.5 s + 2 s each (~5 minutes)
 # Env:   RUNS=N, DURATION=S, WARMUP=S, SERVERS="wsprism tungstenite ..." (a subset),
-#        SCENARIOS="1 2 9" (a subset of the numbers below), IDLE_CONNS=10000.
+#        SCENARIOS="1 2 9" (a subset of the numbers below), IDLE_CONNS=10000,
+#        BASELINE_BIN=path: adds server "baseline", another wsprism-server build (e.g. of the
+#        previous commit), to show whether a change pays: SERVERS="wsprism baseline".
 # Scenarios 10-17 compare /echo with and without permessage-deflate (RFC 7692, --deflate:
 # the client compresses every message and inflates every echo) on compressible and random
 # payloads; servers without permessage-deflate show n/a there (only wsprism and node-ws,
@@ -49,7 +51,7 @@ ALL_SCENARIOS=(
 )
 SCENARIOS=${SCENARIOS:-"1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17"}
 # Servers that speak permessage-deflate (the others are skipped in --deflate scenarios).
-DEFLATE_SERVERS="wsprism node-ws"
+DEFLATE_SERVERS="wsprism baseline node-ws"
 
 cargo build --release -q -p wsprism-server -p wsprism-bench --bins
 if [[ " $SERVERS " == *" node-ws "* && ! -d bench/node-ws/node_modules/ws ]]; then
@@ -62,6 +64,7 @@ command -v taskset >/dev/null || { echo "run-load.sh: taskset is needed" >&2; ex
 server_cmd() {
     case "$1" in
         wsprism) echo "$T/wsprism-server --listen 127.0.0.1:0 --log-level error --max-connections $((IDLE_CONNS + 1000))" ;;
+        baseline) echo "${BASELINE_BIN:?BASELINE_BIN is not set} --listen 127.0.0.1:0 --log-level error --max-connections $((IDLE_CONNS + 1000))" ;;
         tungstenite) echo "$T/peer-tungstenite --listen 127.0.0.1:0" ;;
         fastwebsockets) echo "$T/peer-fastwebsockets --listen 127.0.0.1:0" ;;
         tokio-websockets) echo "$T/peer-tokio-websockets --listen 127.0.0.1:0" ;;
