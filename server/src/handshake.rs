@@ -200,8 +200,7 @@ fn handshake(
                 deflate,
                 task_shared.settings.clone(),
                 task_shared.metrics.clone(),
-                // Its own node in the token tree: cancelled with the parent, polled alone.
-                task_shared.shutdown.child_token(),
+                task_shared.ws_shutdown.listener(),
             )
             .await;
         }

@@ -13,6 +13,7 @@
 //! | [`chat`] | the `/chat` broadcast room with bounded per-client queues |
 //! | [`inspect`] | the `/inspect` frame reports and commands |
 //! | [`metrics`] | counters and their Prometheus rendering |
+//! | [`shutdown`] | the shutdown signal every connection checks on every wake-up |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -23,6 +24,7 @@ pub mod handshake;
 pub mod inspect;
 pub mod metrics;
 pub mod server;
+pub mod shutdown;
 
 pub use config::Config;
 pub use server::Server;

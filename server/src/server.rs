@@ -31,6 +31,7 @@ use crate::config::Config;
 use crate::conn::Settings;
 use crate::handshake::{self, ConnCtx};
 use crate::metrics::{Endpoint, Metrics};
+use crate::shutdown::Shutdown;
 
 /// What every task of the server shares.
 pub struct Shared {
@@ -42,8 +43,10 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// The `/chat` room.
     pub room: Arc<Room>,
-    /// Cancelled on SIGINT/SIGTERM.
+    /// Cancelled on SIGINT/SIGTERM (HTTP connections and handshakes watch it).
     pub shutdown: CancellationToken,
+    /// Fired with [`shutdown`](Self::shutdown); every WebSocket connection listens to it.
+    pub ws_shutdown: Shutdown,
     /// Every connection task, to wait for at shutdown.
     pub tracker: TaskTracker,
     open: AtomicUsize,
@@ -134,6 +137,7 @@ impl Server {
             metrics: Arc::default(),
             room: Arc::new(room),
             shutdown: CancellationToken::new(),
+            ws_shutdown: Shutdown::new(),
             tracker: TaskTracker::new(),
             open: AtomicUsize::new(0),
         });
@@ -186,6 +190,7 @@ impl Server {
             "shutting down: closing every connection with 1001"
         );
         shared.shutdown.cancel();
+        shared.ws_shutdown.fire();
         shared.tracker.close();
         let grace = shared.settings.close_timeout * 2 + Duration::from_secs(1);
         if tokio::time::timeout(grace, shared.tracker.wait())
