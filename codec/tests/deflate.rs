@@ -4,8 +4,9 @@
 #![cfg(feature = "deflate")]
 
 use wsprism::deflate::{
-    parse_extensions, parse_offers, Agreed, ClientOffer, ClientWindowBits, Deflater, HeaderError,
-    Inflater, ParamError, Params, ResponseError, ServerConfig, INFLATE_STEP,
+    looks_incompressible, parse_extensions, parse_offers, Agreed, ClientOffer, ClientWindowBits,
+    Deflater, HeaderError, Inflater, ParamError, Params, ResponseError, ServerConfig,
+    INCOMPRESSIBLE_MIN, INFLATE_STEP,
 };
 use wsprism::{CloseCode, Error};
 
@@ -685,4 +686,87 @@ fn params_default_is_the_plain_offer() {
         parse_offers("permessage-deflate").unwrap(),
         [Ok(Params::default())]
     );
+}
+
+// --- skipping what will not compress ---------------------------------------------------
+
+/// xorshift64: reproducible noise.
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 32) as u8
+        })
+        .collect()
+}
+
+fn base64(data: &[u8]) -> Vec<u8> {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    data.iter().map(|b| ABC[usize::from(b & 63)]).collect()
+}
+
+#[test]
+fn random_and_compressed_data_look_incompressible_at_every_size() {
+    for len in [INCOMPRESSIBLE_MIN, 300, 1024, 4096, 4097, 65_536, 1 << 20] {
+        for seed in 1..=5 {
+            assert!(
+                looks_incompressible(&noise(len, seed)),
+                "noise {len} seed {seed}"
+            );
+        }
+    }
+    // DEFLATE output of varied text is itself near-random.
+    let text: String = (0..3000)
+        .map(|i| format!("{} {} ", i * 7919 % 1000, i % 13))
+        .collect();
+    let packed = compress(&mut Deflater::new(true), text.as_bytes());
+    assert!(packed.len() >= INCOMPRESSIBLE_MIN, "{}", packed.len());
+    assert!(looks_incompressible(&packed));
+}
+
+#[test]
+fn text_base64_and_short_payloads_are_compressed() {
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("zeros", vec![0; 70_000]),
+        ("chat json", corpus()[2].repeat(200)),
+        ("base64 of noise", base64(&noise(65_536, 7))),
+        ("window text", window_text()),
+        ("noise under the minimum", noise(INCOMPRESSIBLE_MIN - 1, 3)),
+        ("empty", Vec::new()),
+    ];
+    for (name, payload) in cases {
+        assert!(!looks_incompressible(&payload), "{name}");
+    }
+}
+
+/// The judgement agrees with the compressor: whatever it calls incompressible does not
+/// shrink by more than an eighth, and whatever shrinks by a quarter or more is not called
+/// incompressible.
+#[test]
+fn judgement_agrees_with_the_compressor() {
+    let mut payloads = corpus();
+    payloads.push(window_text());
+    payloads.push(base64(&noise(8192, 11)));
+    for seed in 1..=4 {
+        payloads.push(noise(5000, seed));
+        // Mostly noise with a run: still near-random.
+        let mut mixed = noise(6000, seed);
+        mixed[1000..1200].fill(b'x');
+        payloads.push(mixed);
+    }
+    for p in payloads.iter().filter(|p| p.len() >= INCOMPRESSIBLE_MIN) {
+        let ratio = compress(&mut Deflater::new(true), p).len() as f64 / p.len() as f64;
+        if looks_incompressible(p) {
+            assert!(
+                ratio > 0.875,
+                "judged incompressible, but compresses to {ratio:.3}"
+            );
+        }
+        if ratio < 0.75 {
+            assert!(!looks_incompressible(p), "compresses to {ratio:.3}");
+        }
+    }
 }

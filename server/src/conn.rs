@@ -28,7 +28,8 @@
 //! buffer with the message size limit as the bound (a "zip bomb" fails with 1009 as soon as
 //! the output passes it, §8.1 of RFC 6455 for UTF-8 of inflated text: 1007). Outgoing data
 //! messages of at least [`COMPRESS_MIN`] bytes are compressed (RSV1 on the first frame);
-//! smaller ones, and any whose compressed form is not smaller, go out with RSV1 clear, which
+//! smaller ones, those that [`looks_incompressible`] judges random (encrypted, already
+//! compressed), and any whose compressed form is not smaller, go out with RSV1 clear, which
 //! RFC 7692 §6 allows per message. /chat broadcasts are encoded once for every member and
 //! are sent uncompressed; /inspect's fragment command sends uncompressed fragments.
 //!
@@ -59,7 +60,7 @@ use tokio::net::TcpStream;
 use tokio::time::{sleep_until, timeout_at, Instant};
 use tokio_util::io::poll_read_buf;
 use wsprism::close::encode_payload;
-use wsprism::deflate::{Agreed, Deflater, Inflater, RSV1};
+use wsprism::deflate::{looks_incompressible, Agreed, Deflater, Inflater, RSV1};
 use wsprism::message::Incoming;
 use wsprism::{CloseCode, Decoder, DecoderConfig, Error, FrameHeader, Message, OpCode, Role};
 
@@ -481,6 +482,11 @@ impl Compress {
     fn compress(&mut self, payload: &[u8]) -> bool {
         let keep_context = !self.agreed.params.server_no_context_takeover;
         if payload.len() < COMPRESS_MIN && !keep_context {
+            return false;
+        }
+        // Random, encrypted or already compressed data: a few microseconds to see it, where
+        // compressing 64 KiB of it costs about a millisecond for nothing.
+        if looks_incompressible(payload) {
             return false;
         }
         // A client that limited our window below 15 bits gets a Huffman-only compressor
