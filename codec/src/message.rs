@@ -16,8 +16,12 @@
 //!   raw by [`Decoder::decode_with_extensions`] for the extension to undo its transform.
 //!
 //! A message whose single frame arrives whole in one input is handed back as a slice of the
-//! input (no copy). Anything else is assembled in one buffer that is reused from message to
-//! message; nothing is reserved from a declared length, only from bytes that arrived.
+//! input (no copy). When such a frame (or a control frame) starts the input, as it mostly
+//! does in a server, it is decoded in one step, header rules, unmasking and UTF-8 check,
+//! without the frame decoder's header and payload events; anything unusual about it sends
+//! it the general way, which names the rule broken. Anything else is assembled in one
+//! buffer that is reused from message to message; nothing is reserved from a declared
+//! length, only from bytes that arrived.
 
 use alloc::vec::Vec;
 
@@ -25,6 +29,7 @@ use crate::close::{self, CloseFrame};
 use crate::decoder::{FrameDecoder, FrameEvent};
 use crate::error::Error;
 use crate::header::FrameHeader;
+use crate::mask::apply_mask;
 use crate::opcode::OpCode;
 use crate::utf8::{self, Utf8Validator};
 use crate::Role;
@@ -118,12 +123,11 @@ enum Current {
 /// What the frame loop ended with, already checked, before the message is borrowed out.
 /// In-place variants borrow the input; buffered ones are read from the decoder.
 enum Done<'a> {
-    Text(&'a str),
-    Binary(&'a [u8]),
+    /// A message or control frame that arrived in one piece, in the input.
+    InPlace(Message<'a>),
+    /// A data message assembled in `Decoder::message`.
     Buffered(Kind),
-    Ping(&'a [u8]),
-    Pong(&'a [u8]),
-    Close(Option<CloseFrame<'a>>),
+    /// A control frame assembled in `Decoder::control`.
     ControlBuffered(OpCode),
     /// A data message with per-message RSV bits, in place or (`None`) buffered.
     Extension(Kind, Option<&'a [u8]>),
@@ -164,6 +168,8 @@ pub struct Decoder {
     per_message_rsv: u8,
     /// Those bits as set on the first frame of the data message in progress.
     message_rsv: u8,
+    /// The largest frame [`whole_frame`](Self::whole_frame) takes: both limits hold below it.
+    whole_frame_max: u64,
 }
 
 impl Decoder {
@@ -191,6 +197,7 @@ impl Decoder {
             allowed_rsv: config.allowed_rsv & 0x70,
             per_message_rsv: 0,
             message_rsv: 0,
+            whole_frame_max: config.max_frame_len.min(config.max_message_len),
         }
     }
 
@@ -261,6 +268,27 @@ impl Decoder {
         &'a mut self,
         input: &'a mut [u8],
     ) -> Result<(usize, Option<Incoming<'a>>), Error> {
+        // The common case, a whole frame, in one step; anything else frame by frame.
+        let Some((h, header_len)) = self.whole_frame(input) else {
+            return self.decode_frames(input);
+        };
+        match self.take_whole_frame(&h, header_len, input) {
+            Ok((used, incoming)) => Ok((used, Some(incoming))),
+            Err(e) => {
+                self.failed = Some(e);
+                Err(e)
+            }
+        }
+    }
+
+    /// [`decode_with_extensions`](Self::decode_with_extensions) in the general case: the
+    /// frame loop, for input in any chunking. Kept out of line, so that the fast path
+    /// does not pay for its stack frame.
+    #[inline(never)]
+    fn decode_frames<'a>(
+        &'a mut self,
+        input: &'a mut [u8],
+    ) -> Result<(usize, Option<Incoming<'a>>), Error> {
         if let Some(e) = self.failed {
             return Err(e);
         }
@@ -290,11 +318,7 @@ impl Decoder {
                     }),
                 ))
             }
-            Done::Text(text) => Message::Text(text),
-            Done::Binary(data) => Message::Binary(data),
-            Done::Ping(data) => Message::Ping(data),
-            Done::Pong(data) => Message::Pong(data),
-            Done::Close(frame) => Message::Close(frame),
+            Done::InPlace(message) => message,
             // Validated piece by piece already; this pass only produces the `&str`.
             Done::Buffered(Kind::Text) => match simdutf8::basic::from_utf8(&self.message) {
                 Ok(text) => Message::Text(text),
@@ -347,15 +371,89 @@ impl Decoder {
         }
     }
 
+    /// The common case, taken in one step: the connection is open, the frame decoder is
+    /// between frames, and `input` starts with a whole final frame that breaks no header
+    /// rule, either a data frame that is a message by itself or a control frame. Returns its
+    /// header and header length.
+    ///
+    /// Anything else (`None`) takes the general path, the frame decoder's header and payload
+    /// events, which checks the same rules and names the one broken. So the fast path fails
+    /// only on the payload (UTF-8, close payload), with the error that the general path
+    /// gives for the same frame in the same call.
+    fn whole_frame(&self, input: &[u8]) -> Option<(FrameHeader, usize)> {
+        let (h, header_len) = FrameHeader::decode(input).ok()??;
+        let data = matches!(h.opcode, OpCode::Text | OpCode::Binary);
+        // Every header rule the general path checks, as a condition to take this path.
+        let fine = self.failed.is_none()
+            && !self.closed
+            && self.frames.is_idle()
+            // §5.4: a final frame; a data frame starts a message, and none is in progress.
+            && h.fin
+            && if data {
+                self.kind.is_none()
+            } else {
+                // §5.2: no reserved opcode; §5.5: control frames carry at most 125 bytes.
+                matches!(h.opcode, OpCode::Close | OpCode::Ping | OpCode::Pong)
+                    && h.payload_len <= 125
+            }
+            // §5.2: RSV bits only as an extension defines them (RFC 7692 §6.1: per message,
+            // on the first frame of a data message).
+            && h.rsv_bits() & !if data { self.per_message_rsv } else { 0 } == 0
+            // §5.1: masked toward a server, unmasked toward a client.
+            && h.mask.is_some() == self.frames.role().expects_masked_input()
+            // The frame and message size limits (1009), and the whole payload is here.
+            && h.payload_len <= self.whole_frame_max
+            && h.payload_len <= (input.len() - header_len) as u64;
+        fine.then_some((h, header_len))
+    }
+
+    /// Takes the frame that [`whole_frame`](Self::whole_frame) found: unmasks its payload
+    /// in place and checks it as the general path does.
+    fn take_whole_frame<'b>(
+        &mut self,
+        h: &FrameHeader,
+        header_len: usize,
+        input: &'b mut [u8],
+    ) -> Result<(usize, Incoming<'b>), Error> {
+        let used = header_len + h.payload_len as usize;
+        let payload = &mut input[header_len..used];
+        if let Some(key) = h.mask {
+            // §5.3: unmasked in place.
+            apply_mask(payload, key, 0);
+        }
+        let payload = &*payload;
+        let rsv = h.rsv_bits();
+        let message = match h.opcode {
+            // Only an extension's per-message bits get here (see `whole_frame`): handed
+            // back as sent, for the extension to undo its transform.
+            opcode @ (OpCode::Text | OpCode::Binary) if rsv != 0 => {
+                self.message_rsv = rsv;
+                let incoming = Incoming::Extension {
+                    opcode,
+                    rsv,
+                    payload,
+                };
+                return Ok((used, incoming));
+            }
+            // §8.1: text must be valid UTF-8.
+            OpCode::Text => {
+                Message::Text(simdutf8::basic::from_utf8(payload).map_err(|_| Error::InvalidUtf8)?)
+            }
+            OpCode::Binary => Message::Binary(payload),
+            op => self.control_in_place(op, payload)?,
+        };
+        Ok((used, Incoming::Message(message)))
+    }
+
     /// A control frame whose payload arrived in one piece, checked, in place.
-    fn control_in_place<'b>(&mut self, op: OpCode, data: &'b [u8]) -> Result<Done<'b>, Error> {
+    fn control_in_place<'b>(&mut self, op: OpCode, data: &'b [u8]) -> Result<Message<'b>, Error> {
         Ok(match op {
-            OpCode::Ping => Done::Ping(data),
-            OpCode::Pong => Done::Pong(data),
+            OpCode::Ping => Message::Ping(data),
+            OpCode::Pong => Message::Pong(data),
             _ => {
                 // §5.5.1: nothing after a close is read.
                 self.closed = true;
-                Done::Close(close::parse_payload(data)?)
+                Message::Close(close::parse_payload(data)?)
             }
         })
     }
@@ -409,7 +507,8 @@ impl Decoder {
             Current::Control(op) => {
                 if whole {
                     self.current = Current::None;
-                    return self.control_in_place(op, data).map(Some);
+                    let message = self.control_in_place(op, data)?;
+                    return Ok(Some(Done::InPlace(message)));
                 }
                 let at = self.control_len as usize;
                 self.control[at..at + data.len()].copy_from_slice(data);
@@ -439,13 +538,13 @@ impl Decoder {
                     // The whole message in one piece: validated and returned in place.
                     self.kind = None;
                     self.current = Current::None;
-                    return Ok(Some(match kind {
+                    return Ok(Some(Done::InPlace(match kind {
                         // §8.1: text must be valid UTF-8.
-                        Kind::Text => Done::Text(
+                        Kind::Text => Message::Text(
                             simdutf8::basic::from_utf8(data).map_err(|_| Error::InvalidUtf8)?,
                         ),
-                        Kind::Binary => Done::Binary(data),
-                    }));
+                        Kind::Binary => Message::Binary(data),
+                    })));
                 }
                 if kind == Kind::Text {
                     // §8.1: fail as soon as the text can no longer be valid.
@@ -495,4 +594,55 @@ impl Decoder {
 /// Whether `bytes` is valid UTF-8 (re-exported here for callers that only use messages).
 pub fn is_valid_text(bytes: &[u8]) -> bool {
     utf8::is_valid(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encoder::encode_with_header;
+    use alloc::vec;
+
+    fn frame(opcode: OpCode, rsv1: bool, mask: Option<[u8; 4]>, len: usize) -> Vec<u8> {
+        let mut h = FrameHeader::new(opcode, len as u64);
+        (h.rsv1, h.mask) = (rsv1, mask);
+        let mut wire = Vec::new();
+        encode_with_header(&mut wire, &h, &vec![b'a'; len]);
+        wire
+    }
+
+    /// The frames a server mostly sees take the fast path: it is not only right (the
+    /// integration tests in `tests/whole_frames.rs` hold it to the general path) but used.
+    #[test]
+    fn whole_frames_take_the_fast_path() {
+        let key = Some([1, 2, 3, 4]);
+        let plain = Decoder::new(Role::Server);
+        let deflate = Decoder::with_config(
+            Role::Server,
+            DecoderConfig {
+                allowed_rsv: 0x40,
+                ..DecoderConfig::default()
+            },
+        )
+        .with_per_message_rsv(0x40);
+        for (dec, op, rsv1, len) in [
+            (&plain, OpCode::Text, false, 20),
+            (&plain, OpCode::Binary, false, 0),
+            (&plain, OpCode::Binary, false, 1024),
+            (&plain, OpCode::Binary, false, 70_000),
+            (&plain, OpCode::Ping, false, 125),
+            (&plain, OpCode::Close, false, 2),
+            (&deflate, OpCode::Text, true, 20),
+            (&deflate, OpCode::Pong, false, 0),
+        ] {
+            let wire = frame(op, rsv1, key, len);
+            let found = dec.whole_frame(&wire);
+            assert_eq!(
+                found.map(|(h, n)| (h.opcode, n + h.payload_len as usize)),
+                Some((op, wire.len())),
+                "{op} {len}"
+            );
+            // One byte short: not whole, so the general path takes it.
+            assert_eq!(dec.whole_frame(&wire[..wire.len() - 1]), None);
+        }
+    }
 }
