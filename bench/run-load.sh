@@ -123,8 +123,8 @@ for entry in "${ALL_SCENARIOS[@]}"; do
                 deflate=1
             fi
             start_server "$server" "$deflate"
-            extra=()
-            if [[ "$largs" == *"--mode idle"* ]]; then extra=(--server-pid "$SERVER_PID"); fi
+            # idle: the server's RSS; echo: its CPU time over the measured window.
+            extra=(--server-pid "$SERVER_PID")
             # shellcheck disable=SC2086
             if out=$(taskset -c 1 "$T/wsprism-load" --addr "$SERVER_ADDR" $largs "${extra[@]}" \
                 --warmup "$WARMUP" --duration "$DURATION" 2>"$WORK/load.err"); then
@@ -201,5 +201,29 @@ for num in scenarios:
             cells.append('n/a')
             continue
         cells.append('failed' if None in ps else ' / '.join(fmt(p) for p in ps))
+    print(f'| {labels[num]} | ' + ' | '.join(cells) + ' |')
+print()
+print('Server CPU time per message in µs, user + system, over the measured window (lower is '
+      'better; /proc/PID/stat, 10 ms ticks), and in brackets peer / wsprism: above 1 means '
+      'wsprism spends less. Where the load generator is the bottleneck the servers\' '
+      'messages/s come out level, but this still shows what each message costs each server.')
+print()
+print('| Scenario | ' + ' | '.join(servers) + ' |')
+print('|---' * (len(servers) + 1) + '|')
+for num in scenarios:
+    if not any('server_cpu_us_per_msg' in f for s in servers for f in data.get((num, s), [])):
+        continue
+    ours = median(num, servers[0], 'server_cpu_us_per_msg')
+    cells = []
+    for s in servers:
+        if (num, s) not in data:
+            cells.append('n/a')
+            continue
+        v = median(num, s, 'server_cpu_us_per_msg')
+        pct = median(num, s, 'server_cpu_pct')
+        cell = 'failed' if v is None else f'{v:,.2f} ({pct:.0f} % busy)'
+        if s != servers[0] and v and ours:
+            cell += f' ({v / ours:.2f}×)'
+        cells.append(cell)
     print(f'| {labels[num]} | ' + ' | '.join(cells) + ' |')
 EOF

@@ -490,6 +490,25 @@ pub async fn run_echo_deflate(
     }
 }
 
+/// The CPU time process `pid` has used so far, user plus system, in clock ticks of
+/// `/proc/PID/stat` (USER_HZ, 100 a second on Linux).
+pub fn cpu_ticks(pid: u32) -> Result<u64, BoxError> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // After the command name in parentheses: state is field 3, utime 14, stime 15.
+    let after = stat
+        .rsplit_once(')')
+        .ok_or("no command name in /proc/PID/stat")?
+        .1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |n: usize| -> Result<u64, BoxError> {
+        Ok(fields.get(n - 3).ok_or("short /proc/PID/stat")?.parse()?)
+    };
+    Ok(field(14)? + field(15)?)
+}
+
+/// Clock ticks per second in `/proc/PID/stat` (Linux's USER_HZ).
+pub const TICKS_PER_SEC: f64 = 100.0;
+
 /// The resident set size of process `pid` in KiB (`VmRSS` of `/proc/PID/status`).
 pub fn rss_kib(pid: u32) -> Result<u64, BoxError> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;

@@ -90,7 +90,8 @@ struct Args {
     /// (echo); fails if the server declines.
     #[arg(long)]
     deflate: bool,
-    /// The server's process id (idle: its RSS is read from /proc/PID/status).
+    /// The server's process id (idle: its RSS is read from /proc/PID/status; echo: its CPU
+    /// time over the measured window, from /proc/PID/stat).
     #[arg(long)]
     server_pid: Option<u32>,
 }
@@ -198,6 +199,16 @@ async fn echo(args: &Args) -> Result<String, BoxError> {
             result
         });
     }
+    // The server's CPU time over the measured window: what a message costs the server, a
+    // figure that still tells servers apart when the load generator is the bottleneck.
+    let cpu = args.server_pid.map(|pid| {
+        tokio::spawn(async move {
+            tokio::time::sleep_until(window.start.into()).await;
+            let before = load::cpu_ticks(pid)?;
+            tokio::time::sleep_until(window.end.into()).await;
+            Ok::<_, BoxError>(load::cpu_ticks(pid)? - before)
+        })
+    });
     let mut hist = histogram();
     let mut messages = 0u64;
     while let Some(r) = set.join_next().await {
@@ -206,8 +217,19 @@ async fn echo(args: &Args) -> Result<String, BoxError> {
         hist.add(&h)?;
     }
     let secs = window.end.duration_since(window.start).as_secs_f64();
+    let cpu = match cpu {
+        Some(task) => {
+            let cpu_s = task.await?? as f64 / load::TICKS_PER_SEC;
+            format!(
+                " server_cpu_pct={:.1} server_cpu_us_per_msg={:.2}",
+                100.0 * cpu_s / secs,
+                1e6 * cpu_s / messages.max(1) as f64
+            )
+        }
+        None => String::new(),
+    };
     Ok(format!(
-        "mode=echo conns={} size={} inflight={} payload={:?} deflate={} messages={messages} msgs_per_s={:.0} mib_per_s={:.1} {}",
+        "mode=echo conns={} size={} inflight={} payload={:?} deflate={} messages={messages} msgs_per_s={:.0} mib_per_s={:.1} {}{cpu}",
         args.conns,
         args.size,
         args.inflight,
