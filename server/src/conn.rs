@@ -81,6 +81,12 @@ const SHRINK_ABOVE: usize = 256 * 1024;
 pub const COPY_MAX: usize = 16 * 1024;
 /// The output batch is written out once it holds this much.
 const FLUSH_AT: usize = 64 * 1024;
+/// A frame waited for whole sets the socket's low-water mark only if more than this is
+/// missing (each change is a system call).
+const LOWAT_FROM: usize = 64 * 1024;
+/// The highest low-water mark set: far below any receive buffer, so the kernel can always
+/// queue that much, and small enough that a slow sender still shows life every few KiB/s.
+const LOWAT_MAX: usize = 256 * 1024;
 /// Data messages shorter than this are sent uncompressed (RSV1 clear, RFC 7692 §6): the
 /// DEFLATE block overhead would eat most of the gain.
 pub const COMPRESS_MIN: usize = 32;
@@ -246,6 +252,7 @@ pub async fn run(
         closing: None,
         timer_at: None,
         in_text: false,
+        rcvlowat: 1,
         wire: Vec::new(),
     };
     // Copied into the read buffer above; an async fn would otherwise keep hyper's buffer
@@ -391,6 +398,26 @@ impl Reader {
             self.buf = read_buffers::take();
         } else if self.buf.capacity() - self.buf.len() < MIN_READ {
             self.buf.reserve(READ_BUF);
+        }
+    }
+
+    /// How many bytes the socket should hold before it wakes the connection: for a large
+    /// frame that is waited for whole (binary or control), what is missing of it, up to
+    /// [`LOWAT_MAX`]; otherwise 1 (every byte). Without this, a 1 MiB frame arriving over
+    /// loopback woke the server for every piece (3.6 context switches a message, against
+    /// 0.9 for tokio-tungstenite), and each wake-up costs the sender a cross-core wake.
+    fn lowat(&self) -> usize {
+        match self.fed {
+            Some(fed) if !fed.stream => {
+                let frame = fed.header_len + fed.remaining as usize;
+                let missing = frame.saturating_sub(self.buf.len() - self.start);
+                if missing > LOWAT_FROM {
+                    missing.min(LOWAT_MAX)
+                } else {
+                    1
+                }
+            }
+            _ => 1,
         }
     }
 
@@ -812,6 +839,31 @@ async fn read_now(io: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
     .await
 }
 
+/// Sets the socket's `SO_RCVLOWAT` (`socket(7)`): epoll reports it readable only once that
+/// many bytes are queued (or on FIN, error or a full buffer). Neither socket2 nor rustix
+/// wraps this option, hence the one `setsockopt` call here.
+#[allow(unsafe_code)]
+fn set_rcvlowat(io: &TcpStream, bytes: usize) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let value = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    // SAFETY: the descriptor is the open socket `io` owns for the whole call; `value` is a
+    // live `c_int` and the length passed is its size, as setsockopt(2) requires.
+    let rc = unsafe {
+        libc::setsockopt(
+            io.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVLOWAT,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 fn io_end(e: io::Error) -> End {
     End::Dropped(match e.kind() {
         io::ErrorKind::TimedOut => DropReason::WriteTimeout,
@@ -840,6 +892,8 @@ struct Conn {
     timer_at: Option<Instant>,
     /// A fragmented text message is in progress (its continuations are streamed too).
     in_text: bool,
+    /// The socket's `SO_RCVLOWAT` as last set (1, the default, or part of a large frame).
+    rcvlowat: usize,
     /// /inspect: the wire bytes of the frame being streamed (header and up to
     /// [`inspect::SHOW_MAX`] payload bytes).
     wire: Vec<u8>,
@@ -875,6 +929,13 @@ impl Conn {
             }
             self.metrics.add_traffic(self.ep, &mut self.sink.traffic);
             self.rd.prepare();
+            let lowat = self.rd.lowat();
+            if lowat != self.rcvlowat {
+                // Best effort: without it the connection only wakes more often.
+                if set_rcvlowat(&self.sink.io, lowat).is_ok() {
+                    self.rcvlowat = lowat;
+                }
+            }
             self.rd.release_if_empty();
             if self.rd.buf.is_empty() {
                 // Nothing pending: free large compression buffers (module docs).
@@ -1371,4 +1432,89 @@ async fn run_command(sink: &mut Sink, cmd: Command) -> io::Result<Flow> {
         Command::Close { code, reason } => return Ok(Flow::Close(CloseCode(code), reason)),
     }
     Ok(Flow::Continue)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpListener;
+
+    async fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (client, accepted) = tokio::join!(TcpStream::connect(addr), listener.accept());
+        (client.unwrap(), accepted.unwrap().0)
+    }
+
+    /// A new registration may start out "readable"; an empty read clears that.
+    fn clear_readiness(io: &TcpStream) {
+        let e = io.try_read(&mut [0; 1]).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+    }
+
+    async fn readable_within(io: &TcpStream, ms: u64) -> bool {
+        tokio::time::timeout(
+            Duration::from_millis(ms),
+            poll_fn(|cx| io.poll_read_ready(cx)),
+        )
+        .await
+        .is_ok()
+    }
+
+    /// The one unsafe call: the kernel takes the value (epoll then holds the socket back
+    /// until that much is queued), and setting it back to 1 wakes on every byte again.
+    #[tokio::test]
+    async fn rcvlowat_holds_readiness_until_enough_has_arrived() {
+        let (mut client, server) = pair().await;
+        set_rcvlowat(&server, 1000).unwrap();
+        clear_readiness(&server);
+        client.write_all(&[7; 10]).await.unwrap();
+        assert!(
+            !readable_within(&server, 200).await,
+            "woken by 10 of 1000 bytes"
+        );
+        client.write_all(&[7; 990]).await.unwrap();
+        assert!(
+            readable_within(&server, 5000).await,
+            "not woken by 1000 bytes"
+        );
+
+        let (mut client, server) = pair().await;
+        set_rcvlowat(&server, 1000).unwrap();
+        set_rcvlowat(&server, 1).unwrap();
+        clear_readiness(&server);
+        client.write_all(&[7; 10]).await.unwrap();
+        assert!(
+            readable_within(&server, 5000).await,
+            "low-water mark not reset"
+        );
+    }
+
+    #[test]
+    fn lowat_only_for_large_frames_awaited_whole() {
+        let mut rd = Reader {
+            buf: vec![0; 14],
+            start: 0,
+            fed: None,
+        };
+        assert_eq!(rd.lowat(), 1, "no frame in progress");
+        let fed = |payload_len: u64, stream: bool| Fed {
+            header_len: 14,
+            payload_len,
+            remaining: payload_len,
+            stream,
+        };
+        rd.fed = Some(fed(1 << 20, false));
+        assert_eq!(rd.lowat(), LOWAT_MAX, "1 MiB missing: capped");
+        rd.fed = Some(fed(200 * 1024, false));
+        assert_eq!(rd.lowat(), 200 * 1024, "exactly what is missing");
+        rd.fed = Some(fed(LOWAT_FROM as u64, false));
+        assert_eq!(rd.lowat(), 1, "small frames wake on every byte");
+        rd.fed = Some(fed(1 << 20, true));
+        assert_eq!(rd.lowat(), 1, "streamed text is checked as it arrives");
+        rd.buf.resize(14 + (1 << 20) - 1000, 0);
+        rd.fed = Some(fed(1 << 20, false));
+        assert_eq!(rd.lowat(), 1, "only 1,000 bytes missing");
+    }
 }
