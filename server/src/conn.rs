@@ -629,12 +629,17 @@ impl Sink {
         if self.report || !plain || self.out.len() + 14 + payload.len() >= FLUSH_AT {
             return false;
         }
-        let head = FrameHeader::new(opcode, payload.len() as u64).encode();
-        self.traffic.msgs_out += 1;
+        self.batch(&FrameHeader::new(opcode, payload.len() as u64), payload);
+        true
+    }
+
+    /// Appends a frame to the output batch and counts it.
+    fn batch(&mut self, header: &FrameHeader, payload: &[u8]) {
+        let head = header.encode();
+        self.traffic.msgs_out += u64::from(header.fin);
         self.traffic.bytes_out += (head.len() + payload.len()) as u64;
         self.out.extend_from_slice(&head);
         self.out.extend_from_slice(payload);
-        true
     }
 
     /// Sends one frame (reported first on /inspect); a data message is compressed if
@@ -728,18 +733,17 @@ impl Sink {
     }
 
     async fn write_frame(&mut self, header: &FrameHeader, payload: &[u8]) -> io::Result<()> {
-        let head = header.encode();
-        self.traffic.msgs_out += u64::from(header.fin);
-        self.traffic.bytes_out += (head.len() + payload.len()) as u64;
         if payload.len() <= COPY_MAX {
-            self.out.extend_from_slice(&head);
-            self.out.extend_from_slice(payload);
+            self.batch(header, payload);
             if self.out.len() >= FLUSH_AT {
                 self.flush().await?;
             }
             return Ok(());
         }
         // Batch, header and payload in one system call, without copying the payload.
+        let head = header.encode();
+        self.traffic.msgs_out += u64::from(header.fin);
+        self.traffic.bytes_out += (head.len() + payload.len()) as u64;
         let mut bufs = [
             IoSlice::new(&self.out),
             IoSlice::new(&head),
