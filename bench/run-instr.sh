@@ -33,16 +33,8 @@ command -v taskset >/dev/null || { echo "run-instr.sh: taskset is needed" >&2; e
 cargo build --release -q -p wsprism-server -p wsprism-bench --bins
 T=target/release
 
-server_cmd() {
-    case "$1" in
-        wsprism) echo "$T/wsprism-server --listen 127.0.0.1:0 --log-level error" ;;
-        baseline) echo "${BASELINE_BIN:?BASELINE_BIN is not set} --listen 127.0.0.1:0 --log-level error" ;;
-        tungstenite) echo "$T/peer-tungstenite --listen 127.0.0.1:0" ;;
-        fastwebsockets) echo "$T/peer-fastwebsockets --listen 127.0.0.1:0" ;;
-        tokio-websockets) echo "$T/peer-tokio-websockets --listen 127.0.0.1:0" ;;
-        *) echo "run-instr.sh: unknown server $1" >&2; exit 1 ;;
-    esac
-}
+# shellcheck source=bench/servers.sh
+source bench/servers.sh
 
 WORK=$(mktemp -d)
 VG_PID=

@@ -60,18 +60,8 @@ fi
 T=target/release
 command -v taskset >/dev/null || { echo "run-load.sh: taskset is needed" >&2; exit 1; }
 
-# The command line of server $1; $2 = 1 for a --deflate scenario.
-server_cmd() {
-    case "$1" in
-        wsprism) echo "$T/wsprism-server --listen 127.0.0.1:0 --log-level error --max-connections $((IDLE_CONNS + 1000))" ;;
-        baseline) echo "${BASELINE_BIN:?BASELINE_BIN is not set} --listen 127.0.0.1:0 --log-level error --max-connections $((IDLE_CONNS + 1000))" ;;
-        tungstenite) echo "$T/peer-tungstenite --listen 127.0.0.1:0" ;;
-        fastwebsockets) echo "$T/peer-fastwebsockets --listen 127.0.0.1:0" ;;
-        tokio-websockets) echo "$T/peer-tokio-websockets --listen 127.0.0.1:0" ;;
-        node-ws) echo "node bench/node-ws/server.mjs --listen 127.0.0.1:0${2:+ --deflate}" ;;
-        *) echo "run-load.sh: unknown server $1" >&2; exit 1 ;;
-    esac
-}
+# shellcheck source=bench/servers.sh
+source bench/servers.sh
 
 WORK=$(mktemp -d)
 SERVER_PID=
