@@ -91,6 +91,12 @@ pub struct Config {
     #[arg(long)]
     pub deflate_no_context_takeover: bool,
 
+    /// Worker threads of the runtime (default: one per core this process may run on). With
+    /// one, the server runs on tokio's single-threaded scheduler: no work stealing, no
+    /// cross-thread wakeups, less work per message.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..), value_name = "N")]
+    pub threads: Option<u16>,
+
     /// Log filter for stderr: a level (error, warn, info, debug, trace) or a tracing
     /// directive such as `wsprism_server=debug`. RUST_LOG, when set, wins.
     #[arg(long, default_value = "info", value_name = "FILTER")]
@@ -202,5 +208,11 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.allowed_origins, ["http://a.example", "*"]);
+        assert_eq!(c.threads, None); // then: one per core the process may run on
+        assert_eq!(
+            Config::from_args(["x", "--threads", "3"]).unwrap().threads,
+            Some(3)
+        );
+        assert!(Config::from_args(["x", "--threads", "0"]).is_err());
     }
 }

@@ -34,10 +34,20 @@ fn main() -> ExitCode {
         Err(e) => tracing::warn!(error = %e, "could not raise the open file limit"),
     }
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let threads = config.threads.map(usize::from).unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    // One worker: the current-thread scheduler does the same job without the multi-thread
+    // one's synchronisation (atomics on every wake, the injection queue, the idle/steal
+    // protocol), which is measurable on small messages (bench/README.md).
+    let mut builder = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(threads);
+        b
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("wsprism-server: cannot start the runtime: {e}");

@@ -94,8 +94,19 @@ async fn client(addr: SocketAddr, id: usize, start: std::sync::Arc<tokio::sync::
     next
 }
 
+// Both schedulers: `--threads 1` is tokio's current-thread one (what a one-core machine or a
+// pinned server gets by default), 2 the multi-thread one.
 #[test]
-fn thousand_connections_each_echo_a_hundred_messages_in_order() {
+fn thousand_connections_each_echo_a_hundred_messages_in_order_on_one_thread() {
+    thousand_connections(&["--threads", "1"]);
+}
+
+#[test]
+fn thousand_connections_each_echo_a_hundred_messages_in_order_on_two_threads() {
+    thousand_connections(&["--threads", "2"]);
+}
+
+fn thousand_connections(args: &[&str]) {
     // The test process needs a descriptor per connection too.
     let (_soft, hard) = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap();
     assert!(
@@ -104,7 +115,7 @@ fn thousand_connections_each_echo_a_hundred_messages_in_order() {
     );
     rlimit::increase_nofile_limit(u64::MAX).unwrap();
 
-    let server = Server::start(&[]);
+    let server = Server::start(args);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -7,9 +7,19 @@ use std::time::{Duration, Instant};
 
 use common::{Client, Msg, Server};
 
+// Once per scheduler: the current-thread one (`--threads 1`) and the multi-thread one.
 #[test]
-fn sigterm_closes_every_connection_with_1001_then_exits_0() {
-    let mut server = Server::start(&["--close-timeout", "2s"]);
+fn sigterm_closes_every_connection_with_1001_then_exits_0_on_one_thread() {
+    sigterm_closes_every_connection(&["--threads", "1"]);
+}
+
+#[test]
+fn sigterm_closes_every_connection_with_1001_then_exits_0_on_two_threads() {
+    sigterm_closes_every_connection(&["--threads", "2"]);
+}
+
+fn sigterm_closes_every_connection(args: &[&str]) {
+    let mut server = Server::start(&[&["--close-timeout", "2s"], args].concat());
     let mut clients: Vec<Client> = Vec::new();
     for path in ["/echo"; 5]
         .into_iter()
