@@ -113,7 +113,7 @@ for entry in "${ALL_SCENARIOS[@]}"; do
                 deflate=1
             fi
             start_server "$server" "$deflate"
-            # idle: the server's RSS; echo: its CPU time over the measured window.
+            # idle: the server's RSS; echo and handshakes: its CPU time over the measured window.
             extra=(--server-pid "$SERVER_PID")
             # shellcheck disable=SC2086
             if out=$(taskset -c 1 "$T/wsprism-load" --addr "$SERVER_ADDR" $largs "${extra[@]}" \
@@ -193,7 +193,8 @@ for num in scenarios:
         cells.append('failed' if None in ps else ' / '.join(fmt(p) for p in ps))
     print(f'| {labels[num]} | ' + ' | '.join(cells) + ' |')
 print()
-print('Server CPU time per message in µs, user + system, over the measured window (lower is '
+print('Server CPU time per message (per handshake in the handshakes row) in µs, user + '
+      'system, over the measured window (lower is '
       'better; /proc/PID/stat, 10 ms ticks), and in brackets peer / wsprism: above 1 means '
       'wsprism spends less. Where the load generator is the bottleneck the servers\' '
       'messages/s come out level, but this still shows what each message costs each server.')

@@ -90,8 +90,8 @@ struct Args {
     /// (echo); fails if the server declines.
     #[arg(long)]
     deflate: bool,
-    /// The server's process id (idle: its RSS is read from /proc/PID/status; echo: its CPU
-    /// time over the measured window, from /proc/PID/stat).
+    /// The server's process id (idle: its RSS is read from /proc/PID/status; echo and
+    /// handshake: its CPU time over the measured window, from /proc/PID/stat).
     #[arg(long)]
     server_pid: Option<u32>,
 }
@@ -199,16 +199,7 @@ async fn echo(args: &Args) -> Result<String, BoxError> {
             result
         });
     }
-    // The server's CPU time over the measured window: what a message costs the server, a
-    // figure that still tells servers apart when the load generator is the bottleneck.
-    let cpu = args.server_pid.map(|pid| {
-        tokio::spawn(async move {
-            tokio::time::sleep_until(window.start.into()).await;
-            let before = load::cpu_ticks(pid)?;
-            tokio::time::sleep_until(window.end.into()).await;
-            Ok::<_, BoxError>(load::cpu_ticks(pid)? - before)
-        })
-    });
+    let cpu = server_cpu(args.server_pid, window);
     let mut hist = histogram();
     let mut messages = 0u64;
     while let Some(r) = set.join_next().await {
@@ -217,17 +208,7 @@ async fn echo(args: &Args) -> Result<String, BoxError> {
         hist.add(&h)?;
     }
     let secs = window.end.duration_since(window.start).as_secs_f64();
-    let cpu = match cpu {
-        Some(task) => {
-            let cpu_s = task.await?? as f64 / load::TICKS_PER_SEC;
-            format!(
-                " server_cpu_pct={:.1} server_cpu_us_per_msg={:.2}",
-                100.0 * cpu_s / secs,
-                1e6 * cpu_s / messages.max(1) as f64
-            )
-        }
-        None => String::new(),
-    };
+    let cpu = cpu_report(cpu, secs, messages).await?;
     Ok(format!(
         "mode=echo conns={} size={} inflight={} payload={:?} deflate={} messages={messages} msgs_per_s={:.0} mib_per_s={:.1} {}{cpu}",
         args.conns,
@@ -268,6 +249,7 @@ async fn handshake(args: &Args) -> Result<String, BoxError> {
             }
         });
     }
+    let cpu = server_cpu(args.server_pid, window);
     let mut hist = histogram();
     let mut count = 0u64;
     while let Some(r) = set.join_next().await {
@@ -276,11 +258,47 @@ async fn handshake(args: &Args) -> Result<String, BoxError> {
         hist.add(&h)?;
     }
     let secs = window.end.duration_since(window.start).as_secs_f64();
+    let cpu = cpu_report(cpu, secs, count).await?;
     Ok(format!(
-        "mode=handshake conns={} handshakes={count} handshakes_per_s={:.0} {}",
+        "mode=handshake conns={} handshakes={count} handshakes_per_s={:.0} {}{cpu}",
         args.conns,
         count as f64 / secs,
         percentiles(&hist),
+    ))
+}
+
+/// The server's CPU time (user + system ticks) over the measured window: what a message or
+/// a handshake costs the server, a figure that still tells servers apart when the load
+/// generator is the bottleneck.
+fn server_cpu(
+    pid: Option<u32>,
+    window: Window,
+) -> Option<tokio::task::JoinHandle<Result<u64, BoxError>>> {
+    pid.map(|pid| {
+        tokio::spawn(async move {
+            tokio::time::sleep_until(window.start.into()).await;
+            let before = load::cpu_ticks(pid)?;
+            tokio::time::sleep_until(window.end.into()).await;
+            Ok::<_, BoxError>(load::cpu_ticks(pid)? - before)
+        })
+    })
+}
+
+/// ` server_cpu_pct=.. server_cpu_us_per_msg=..` for the result line (per handshake in
+/// handshake mode: the field keeps its name so that scripts read one key), or nothing.
+async fn cpu_report(
+    cpu: Option<tokio::task::JoinHandle<Result<u64, BoxError>>>,
+    secs: f64,
+    count: u64,
+) -> Result<String, BoxError> {
+    let Some(task) = cpu else {
+        return Ok(String::new());
+    };
+    let cpu_s = task.await?? as f64 / load::TICKS_PER_SEC;
+    Ok(format!(
+        " server_cpu_pct={:.1} server_cpu_us_per_msg={:.2}",
+        100.0 * cpu_s / secs,
+        1e6 * cpu_s / count.max(1) as f64
     ))
 }
 
