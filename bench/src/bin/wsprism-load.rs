@@ -20,13 +20,15 @@
 //! The last line on stdout is `RESULT key=value ...` for scripts; anything wrong (a byte
 //! that differs, an unexpected frame, a refused handshake) exits non-zero.
 
+use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 use hdrhistogram::Histogram;
-use tokio::task::JoinSet;
+use tokio::task::{JoinSet, LocalSet};
 use wsprism_bench::load::{self, BoxError, Pattern, Payload, Window};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -110,7 +112,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
+    // Connection tasks are local (spawn_local): they share one latency histogram.
+    let result = LocalSet::new().block_on(&runtime, async {
         match args.mode {
             Mode::Echo => echo(&args).await,
             Mode::Handshake => handshake(&args).await,
@@ -175,18 +178,20 @@ async fn echo(args: &Args) -> Result<String, BoxError> {
         start: start + Duration::from_secs_f64(args.warmup),
         end: start + Duration::from_secs_f64(args.warmup + args.duration),
     };
+    let hist = Rc::new(RefCell::new(histogram()));
     let mut set = JoinSet::new();
     for (i, conn) in conns.into_iter().enumerate() {
         let pattern = Pattern::with_payload(args.size, i as u32, args.payload.into());
         let (inflight, deflate) = (args.inflight, args.deflate);
         let mut conn = conn;
-        set.spawn(async move {
+        let hist = hist.clone();
+        set.spawn_local(async move {
             tokio::time::sleep_until(start.into()).await;
             let run = async {
                 if deflate {
-                    load::run_echo_deflate(&mut conn, &pattern, inflight, window, histogram()).await
+                    load::run_echo_deflate(&mut conn, &pattern, inflight, window, &hist).await
                 } else {
-                    load::run_echo(&mut conn, &pattern, inflight, window, histogram()).await
+                    load::run_echo(&mut conn, &pattern, inflight, window, &hist).await
                 }
             };
             // A stuck server must not hang the benchmark.
@@ -200,13 +205,14 @@ async fn echo(args: &Args) -> Result<String, BoxError> {
         });
     }
     let cpu = server_cpu(args.server_pid, window);
-    let mut hist = histogram();
     let mut messages = 0u64;
     while let Some(r) = set.join_next().await {
-        let (count, h) = r??;
-        messages += count;
-        hist.add(&h)?;
+        messages += r??;
     }
+    // Every task has ended: this is the last reference.
+    let hist = Rc::into_inner(hist)
+        .ok_or("a task still holds the histogram")?
+        .into_inner();
     let secs = window.end.duration_since(window.start).as_secs_f64();
     let cpu = cpu_report(cpu, secs, messages).await?;
     Ok(format!(
@@ -228,35 +234,37 @@ async fn handshake(args: &Args) -> Result<String, BoxError> {
         start: start + Duration::from_secs_f64(args.warmup),
         end: start + Duration::from_secs_f64(args.warmup + args.duration),
     };
+    let hist = Rc::new(RefCell::new(histogram()));
     let mut set = JoinSet::new();
     for _ in 0..args.conns.max(1) {
         let (addr, path) = (args.addr, args.path.clone());
-        set.spawn(async move {
-            let mut hist = histogram();
+        let hist = hist.clone();
+        set.spawn_local(async move {
             let mut count = 0u64;
             loop {
                 let t0 = Instant::now();
                 if t0 >= window.end {
-                    return Ok::<_, BoxError>((count, hist));
+                    return Ok::<_, BoxError>(count);
                 }
                 let conn = load::connect(addr, &path).await?;
                 let t1 = Instant::now();
                 conn.reset();
                 if t0 >= window.start && t1 < window.end {
                     count += 1;
-                    hist.record((t1 - t0).as_nanos() as u64)?;
+                    hist.borrow_mut().record((t1 - t0).as_nanos() as u64)?;
                 }
             }
         });
     }
     let cpu = server_cpu(args.server_pid, window);
-    let mut hist = histogram();
     let mut count = 0u64;
     while let Some(r) = set.join_next().await {
-        let (c, h) = r??;
-        count += c;
-        hist.add(&h)?;
+        count += r??;
     }
+    // Every task has ended: this is the last reference.
+    let hist = Rc::into_inner(hist)
+        .ok_or("a task still holds the histogram")?
+        .into_inner();
     let secs = window.end.duration_since(window.start).as_secs_f64();
     let cpu = cpu_report(cpu, secs, count).await?;
     Ok(format!(
