@@ -57,13 +57,8 @@ for entry in "${ALL_SCENARIOS[@]}"; do
         taskset -c 0 valgrind --tool=callgrind --callgrind-out-file="$cg" \
             $(server_cmd "$server") >"$out" 2>"$WORK/vg.err" &
         VG_PID=$!
-        addr=
-        for _ in $(seq 300); do
-            addr=$(sed -n '1s#^listening on http://##p' "$out")
-            [[ -n "$addr" ]] && break
-            sleep 0.1
-        done
-        [[ -n "$addr" ]] || { echo "run-instr.sh: $server did not start: $(tail -3 "$WORK/vg.err")" >&2; exit 1; }
+        addr=$(listening_addr "$out" 300) \
+            || { echo "run-instr.sh: $server did not start: $(tail -3 "$WORK/vg.err")" >&2; exit 1; }
         # shellcheck disable=SC2086
         line=$(taskset -c 1 "$T/wsprism-load" --addr "$addr" $largs --warmup 0 \
             --duration "$DURATION" 2>"$WORK/load.err" | grep '^RESULT ' | tail -1) || true

@@ -82,14 +82,10 @@ start_server() {
     # shellcheck disable=SC2046
     taskset -c 0 $(server_cmd "$1" "${2:-}") >"$out" 2>"$err" &
     SERVER_PID=$!
-    SERVER_ADDR=
-    for _ in $(seq 200); do
-        SERVER_ADDR=$(sed -n '1s#^listening on http://##p' "$out")
-        [[ -n "$SERVER_ADDR" ]] && return 0
-        sleep 0.05
-    done
-    echo "run-load.sh: $1 did not start: $(cat "$err")" >&2
-    exit 1
+    if ! SERVER_ADDR=$(listening_addr "$out"); then
+        echo "run-load.sh: $1 did not start: $(cat "$err")" >&2
+        exit 1
+    fi
 }
 
 stop_server() {

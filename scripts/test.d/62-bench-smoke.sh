@@ -17,20 +17,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# shellcheck source=bench/servers.sh
+source bench/servers.sh
+
 # Starts "$@" in the background; sets ADDR from its first line `listening on http://ADDR`.
+STARTS=0
 start() {
-  "$@" >"$WORK/out" 2>"$WORK/err" &
+  STARTS=$((STARTS + 1))
+  local out="$WORK/server.$STARTS.out" err="$WORK/server.$STARTS.err"
+  "$@" >"$out" 2>"$err" &
   PIDS+=("$!")
   SERVER_PID=$!
-  ADDR=
-  for _ in $(seq 100); do
-    ADDR=$(sed -n '1s#^listening on http://##p' "$WORK/out")
-    [[ -n "$ADDR" ]] && return 0
-    sleep 0.1
-  done
-  echo "no address from: $*" >&2
-  cat "$WORK/err" >&2
-  return 1
+  if ! ADDR=$(listening_addr "$out"); then
+    echo "no address from: $*" >&2
+    cat "$err" >&2
+    return 1
+  fi
 }
 
 # Runs wsprism-load and checks its RESULT line has KEY above 0.
